@@ -86,12 +86,14 @@ public final class DataTree {
                         .build();
             }
             lastZxid = zxid;
-            if (txn == null || !txn.hasRequest()) {
-                return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS)
-                        .setMessage(txn == null ? "log entry is null" : "log entry has no request").build();
+            if (txn == null) {
+                return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry is null").build();
             }
             long time = Math.max(lastTime, txn.getTime());
             lastTime = time;
+            if (!txn.hasRequest()) {
+                return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
+            }
             WriteRequest request = txn.getRequest();
             // The leader validated this already; apply trusts nothing it reads from the log.
             // No size limit here: replicas may be configured differently.
