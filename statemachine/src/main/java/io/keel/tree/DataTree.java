@@ -14,7 +14,10 @@ import java.io.UncheckedIOException;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -37,17 +40,22 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * Errors ({@link OutOfMemoryError}, ...) propagate. Only the leader's {@link RequestValidator}
  * enforces maxDataBytes: replicas apply whatever was committed.
  *
- * <p><b>Thread-safety.</b> {@link #apply} and {@link #setLastZxid} are called by one thread (the
- * state machine's apply thread); {@link #read}, {@link #digest}, {@link #writeTo} and the
- * counters may be called from any thread at the same time. One read-write lock makes that safe:
- * an entry (a multi, or a close-session deleting many ephemerals) changes several nodes, and
- * readers must see all of it or none of it. Nodes are mutable so an apply costs O(changed nodes);
- * reads share the read lock and run in parallel with each other. The cost: {@link #writeTo} holds
- * the read lock while it writes, so apply waits for a snapshot to be written; hand it a buffered
- * stream.
+ * <p><b>Thread-safety.</b> {@link #apply} (or {@link #applyWithEvents}) and {@link #setLastZxid}
+ * are called by one thread (the state machine's apply thread); {@link #read}, {@link #digest},
+ * {@link #writeTo} and the counters may be called from any thread at the same time. One
+ * read-write lock makes that safe (see the field). The cost: {@link #writeTo} holds the read lock
+ * while it writes, so apply waits for a snapshot to be written; hand it a buffered stream.
  */
 public final class DataTree {
 
+    /*
+     * Why one read-write lock: an entry (a multi, or a close-session deleting many ephemerals)
+     * changes several nodes, parents' counters and the session table, and a reader must see all of
+     * it or none of it; a per-node lock or a concurrent map would let a read land between two ops
+     * of a multi. Nodes are mutable so an apply costs O(changed nodes) rather than copying parents'
+     * child sets; reads share the read lock and run in parallel with each other, and only wait
+     * for the (short) apply of one entry.
+     */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final NodeTable nodes;
     private final SessionTable sessions;
@@ -77,41 +85,55 @@ public final class DataTree {
      * nodes and sessions unchanged). Every reply carries {@code zxid}.
      */
     public Response apply(long zxid, Txn txn) {
+        return applyWithEvents(zxid, txn).response();
+    }
+
+    /**
+     * {@link #apply}, also returning the node changes the entry made (for watches): the same
+     * reply, and the same determinism and failure behaviour.
+     */
+    public Applied applyWithEvents(long zxid, Txn txn) {
+        List<TreeEvent> events = new ArrayList<>();
         lock.writeLock().lock();
         try {
-            if (zxid <= lastZxid) {
-                return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
-                        .setMessage("entry zxid " + zxid + " is not after the last applied zxid " + lastZxid
-                                + "; nothing applied")
-                        .build();
-            }
-            lastZxid = zxid;
-            if (txn == null) {
-                return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry is null").build();
-            }
-            long time = Math.max(lastTime, txn.getTime());
-            lastTime = time;
-            if (!txn.hasRequest()) {
-                return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
-            }
-            WriteRequest request = txn.getRequest();
-            // The leader validated this already; apply trusts nothing it reads from the log.
-            // No size limit here: replicas may be configured differently.
-            Response invalid = RequestValidator.validate(request, Integer.MAX_VALUE);
-            if (invalid != null) {
-                return invalid.toBuilder().setZxid(zxid).build();
-            }
-            UndoLog undo = new UndoLog();
-            try {
-                return writes.execute(request, zxid, time, undo);
-            } catch (RuntimeException bug) {
-                undo.rollback();
-                return Response.newBuilder().setZxid(zxid).setErr(Code.SYSTEMERROR)
-                        .setMessage("internal error applying entry " + zxid + ", rolled back: " + bug)
-                        .build();
-            }
+            return new Applied(applyLocked(zxid, txn, events), events);
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    private Response applyLocked(long zxid, Txn txn, List<TreeEvent> events) {
+        if (zxid <= lastZxid) {
+            return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
+                    .setMessage("entry zxid " + zxid + " is not after the last applied zxid " + lastZxid
+                            + "; nothing applied")
+                    .build();
+        }
+        lastZxid = zxid;
+        if (txn == null) {
+            return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry is null").build();
+        }
+        long time = Math.max(lastTime, txn.getTime());
+        lastTime = time;
+        if (!txn.hasRequest()) {
+            return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
+        }
+        WriteRequest request = txn.getRequest();
+        // The leader validated this already; apply trusts nothing it reads from the log.
+        // No size limit here: replicas may be configured differently.
+        Response invalid = RequestValidator.validate(request, Integer.MAX_VALUE);
+        if (invalid != null) {
+            return invalid.toBuilder().setZxid(zxid).build();
+        }
+        UndoLog undo = new UndoLog();
+        try {
+            return writes.execute(request, zxid, time, undo, events);
+        } catch (RuntimeException bug) {
+            undo.rollback();
+            events.clear();
+            return Response.newBuilder().setZxid(zxid).setErr(Code.SYSTEMERROR)
+                    .setMessage("internal error applying entry " + zxid + ", rolled back: " + bug)
+                    .build();
         }
     }
 
@@ -187,12 +209,12 @@ public final class DataTree {
 
     /**
      * Every open session's id and timeout in milliseconds, in id order: a copy, for the leader's
-     * expiry tracker (which must know every session after a restart or a leader change).
+     * expiry tracker (which must know every session after a restart or a leader change). Unmodifiable.
      */
     public Map<Long, Integer> sessionTimeouts() {
         lock.readLock().lock();
         try {
-            return sessions.timeouts();
+            return Collections.unmodifiableMap(sessions.timeouts());
         } finally {
             lock.readLock().unlock();
         }

@@ -38,27 +38,28 @@ final class WriteOps {
     }
 
     /**
-     * Applies a validated request at {@code zxid} with the entry's {@code time}. On a user-level
-     * failure every change is undone and the failure is the reply.
+     * Applies a validated request at {@code zxid} with the entry's {@code time}, appending the node
+     * changes to {@code events}. On a user-level failure every change is undone, {@code events} is
+     * emptied, and the failure is the reply.
      */
-    Response execute(WriteRequest request, long zxid, long time, UndoLog undo) {
+    Response execute(WriteRequest request, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
         Response.Builder ok = Response.newBuilder().setZxid(zxid).setErr(Code.OK);
         long sessionId = request.getSessionId();
         try {
             switch (request.getOpCase()) {
-                case CREATE -> ok.setCreate(create(request.getCreate(), sessionId, zxid, time, undo));
+                case CREATE -> ok.setCreate(create(request.getCreate(), sessionId, zxid, time, undo, events));
                 case DELETE -> {
-                    delete(request.getDelete(), zxid, undo);
+                    delete(request.getDelete(), zxid, undo, events);
                     ok.setDone(true);
                 }
-                case SET_DATA -> ok.setStat(setData(request.getSetData(), zxid, time, undo));
+                case SET_DATA -> ok.setStat(setData(request.getSetData(), zxid, time, undo, events));
                 case SET_ACL -> ok.setStat(setAcl(request.getSetAcl(), undo));
                 case CHECK -> {
                     check(request.getCheck());
                     ok.setDone(true);
                 }
                 case MULTI -> {
-                    return multi(request.getMulti(), sessionId, zxid, time, undo);
+                    return multi(request.getMulti(), sessionId, zxid, time, undo, events);
                 }
                 case CREATE_SESSION -> {
                     int timeout = request.getCreateSession().getTimeoutMs();
@@ -66,7 +67,7 @@ final class WriteOps {
                     ok.setSession(SessionResult.newBuilder().setSessionId(zxid).setTimeoutMs(timeout));
                 }
                 case CLOSE_SESSION -> {
-                    closeSession(request.getCloseSession().getSessionId(), zxid, undo);
+                    closeSession(request.getCloseSession().getSessionId(), zxid, undo, events);
                     ok.setDone(true);
                 }
                 default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
@@ -74,11 +75,12 @@ final class WriteOps {
             return ok.build();
         } catch (OpFailure f) {
             undo.rollback();
+            events.clear();
             return f.toResponse().setZxid(zxid).build();
         }
     }
 
-    private Response multi(MultiOp multi, long sessionId, long zxid, long time, UndoLog undo) {
+    private Response multi(MultiOp multi, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
         List<Op> ops = multi.getOpsList();
         List<OpResult> results = new ArrayList<>(ops.size());
         for (int i = 0; i < ops.size(); i++) {
@@ -86,12 +88,12 @@ final class WriteOps {
             OpResult.Builder result = OpResult.newBuilder().setErr(Code.OK);
             try {
                 switch (op.getOpCase()) {
-                    case CREATE -> result.setCreate(create(op.getCreate(), sessionId, zxid, time, undo));
+                    case CREATE -> result.setCreate(create(op.getCreate(), sessionId, zxid, time, undo, events));
                     case DELETE -> {
-                        delete(op.getDelete(), zxid, undo);
+                        delete(op.getDelete(), zxid, undo, events);
                         result.setDeleted(true);
                     }
-                    case SET_DATA -> result.setStat(setData(op.getSetData(), zxid, time, undo));
+                    case SET_DATA -> result.setStat(setData(op.getSetData(), zxid, time, undo, events));
                     case CHECK -> {
                         check(op.getCheck());
                         result.setChecked(true);
@@ -100,6 +102,7 @@ final class WriteOps {
                 }
             } catch (OpFailure f) {
                 undo.rollback();
+                events.clear();
                 return RequestValidator.multiFailure(ops.size(), i, f).setZxid(zxid).build();
             }
             results.add(result.build());
@@ -109,7 +112,8 @@ final class WriteOps {
                 .build();
     }
 
-    private CreateResult create(CreateOp op, long sessionId, long zxid, long time, UndoLog undo) throws OpFailure {
+    private CreateResult create(CreateOp op, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events)
+            throws OpFailure {
         String requested = op.getPath();
         CreateMode mode = op.getMode();
         boolean sequential = NodeTypes.isSequential(mode);
@@ -141,10 +145,11 @@ final class WriteOps {
         if (ephemeral) {
             sessions.addEphemeral(sessionId, path, undo);
         }
+        events.add(new TreeEvent(TreeEvent.Kind.CREATED, path));
         return CreateResult.newBuilder().setPath(path).setStat(node.stat()).build();
     }
 
-    private void delete(DeleteOp op, long zxid, UndoLog undo) throws OpFailure {
+    private void delete(DeleteOp op, long zxid, UndoLog undo, List<TreeEvent> events) throws OpFailure {
         String path = op.getPath();
         if (path.equals(Paths.ROOT)) {
             throw new OpFailure(Code.BADARGUMENTS, path, "the root '/' cannot be deleted");
@@ -155,13 +160,14 @@ final class WriteOps {
             throw new OpFailure(Code.NOTEMPTY, path,
                     "node " + Paths.quote(path) + " has " + node.numChildren() + " children");
         }
-        removeNode(path, node, zxid, undo);
+        removeNode(path, node, zxid, undo, events);
     }
 
-    private Stat setData(SetDataOp op, long zxid, long time, UndoLog undo) throws OpFailure {
+    private Stat setData(SetDataOp op, long zxid, long time, UndoLog undo, List<TreeEvent> events) throws OpFailure {
         ZNode node = existing(op.getPath());
         checkVersion(op.getPath(), "version", op.getVersion(), node.version);
         nodes.setData(node, op.getData(), zxid, time, undo);
+        events.add(new TreeEvent(TreeEvent.Kind.DATA_CHANGED, op.getPath()));
         return node.stat();
     }
 
@@ -178,21 +184,22 @@ final class WriteOps {
     }
 
     /** Deletes every ephemeral of the session (each like a delete), then the session. Unknown: no-op. */
-    private void closeSession(long sessionId, long zxid, UndoLog undo) {
+    private void closeSession(long sessionId, long zxid, UndoLog undo, List<TreeEvent> events) {
         if (!sessions.contains(sessionId)) {
             return; // idempotent: already closed or expired
         }
         for (String path : List.copyOf(sessions.ephemerals(sessionId))) {
-            removeNode(path, nodes.get(path), zxid, undo);
+            removeNode(path, nodes.get(path), zxid, undo, events);
         }
         sessions.close(sessionId, undo);
     }
 
-    private void removeNode(String path, ZNode node, long zxid, UndoLog undo) {
+    private void removeNode(String path, ZNode node, long zxid, UndoLog undo, List<TreeEvent> events) {
         nodes.delete(path, zxid, undo);
         if (node.isEphemeral()) {
             sessions.removeEphemeral(node.ephemeralOwner, path, undo);
         }
+        events.add(new TreeEvent(TreeEvent.Kind.DELETED, path));
     }
 
     private ZNode existing(String path) throws OpFailure {

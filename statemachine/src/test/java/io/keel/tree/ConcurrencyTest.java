@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.keel.proto.Code;
 import io.keel.proto.CreateMode;
+import io.keel.proto.Op;
 import io.keel.proto.Response;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,16 +44,16 @@ class ConcurrencyTest {
             for (int i = 0; i < ENTRIES; i++) {
                 if (i % 2 == 0) {
                     // GROUP children appear in one multi...
-                    List<io.keel.proto.Op> ops = new ArrayList<>();
+                    List<Op> ops = new ArrayList<>();
                     for (int c = 0; c < GROUP; c++) {
                         ops.add(opCreate("/p/c" + c));
                     }
-                    assertEquals(Code.OK, t.write(multi(ops.toArray(io.keel.proto.Op[]::new))).getErr());
-                    List<io.keel.proto.Op> deletes = new ArrayList<>();
+                    assertEquals(Code.OK, t.write(multi(ops.toArray(Op[]::new))).getErr());
+                    List<Op> deletes = new ArrayList<>();
                     for (int c = 0; c < GROUP; c++) {
                         deletes.add(opDelete("/p/c" + c, -1));
                     }
-                    assertEquals(Code.OK, t.write(multi(deletes.toArray(io.keel.proto.Op[]::new))).getErr());
+                    assertEquals(Code.OK, t.write(multi(deletes.toArray(Op[]::new))).getErr());
                 } else {
                     // ...or as one session's ephemerals, gone in one close-session.
                     long session = t.newSession(1000);

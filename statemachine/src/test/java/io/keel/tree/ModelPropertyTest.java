@@ -115,16 +115,18 @@ class ModelPropertyTest {
             zxid++;
             time += random.nextInt(80) - 30;          // leaders' clocks disagree now and then
             Txn txn = Txn.newBuilder().setTime(time).setRequest(request).build();
-            Response actual = tree.apply(zxid, txn);
+            Applied applied = tree.applyWithEvents(zxid, txn);
+            Response actual = applied.response();
             Response expected = model.apply(zxid, time, request);
             assertNotEquals(Code.SYSTEMERROR, actual.getErr(), () -> where().get() + " " + actual);
             assertEquals(expected, withoutMessage(actual), where());
             if (actual.getErr() != Code.OK) {
                 assertTrue(!actual.getMessage().isEmpty(), where());
             }
+            assertEquals(model.events, applied.events(), where());
             outcomes.merge(actual.getErr(), 1, Integer::sum);
             if (replica != null) {
-                assertEquals(actual, replica.apply(zxid, txn), where());
+                assertEquals(applied, replica.applyWithEvents(zxid, txn), where());
             }
         }
 

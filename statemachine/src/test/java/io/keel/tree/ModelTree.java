@@ -80,6 +80,8 @@ final class ModelTree {
     TreeMap<String, Node> nodes = new TreeMap<>();
     TreeMap<Long, Integer> sessions = new TreeMap<>();
     long lastTime;
+    /** The node changes of the last applied entry. */
+    List<TreeEvent> events = new ArrayList<>();
 
     ModelTree() {
         Node root = new Node();
@@ -125,6 +127,7 @@ final class ModelTree {
     // ------------------------------------------------------------ writes
 
     Response apply(long zxid, long txnTime, WriteRequest request) {
+        events = new ArrayList<>();
         long time = Math.max(lastTime, txnTime);
         lastTime = time;
         Response.Builder reply = Response.newBuilder().setZxid(zxid);
@@ -187,6 +190,7 @@ final class ModelTree {
             } catch (Failure f) {
                 nodes = saved.nodes;
                 sessions = saved.sessions;
+                events = new ArrayList<>();
                 return failedMulti(ops.size(), i, f, reply);
             }
         }
@@ -291,6 +295,7 @@ final class ModelTree {
                 n.version++;
                 n.mzxid = zxid;
                 n.mtime = time;
+                events.add(new TreeEvent(TreeEvent.Kind.DATA_CHANGED, path));
                 result.setStat(stat(path));
             }
             case CHECK -> {
@@ -340,6 +345,7 @@ final class ModelTree {
             default -> 0;
         };
         nodes.put(path, n);
+        events.add(new TreeEvent(TreeEvent.Kind.CREATED, path));
         parent.cversion++;
         parent.pzxid = zxid;
         return path;
@@ -347,6 +353,7 @@ final class ModelTree {
 
     private void remove(String path, long zxid) {
         nodes.remove(path);
+        events.add(new TreeEvent(TreeEvent.Kind.DELETED, path));
         Node parent = nodes.get(parentOf(path));
         parent.cversion++;
         parent.pzxid = zxid;

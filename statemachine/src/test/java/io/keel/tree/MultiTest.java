@@ -18,6 +18,7 @@ import io.keel.proto.Op;
 import io.keel.proto.OpResult;
 import io.keel.proto.Response;
 import io.keel.proto.WriteRequest;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -123,7 +124,7 @@ class MultiTest {
         List<Op> good = List.of(opCreate("/g1"), opSetData("/q", "d", -1), opCreate("/q/", "", CreateMode.PERSISTENT_SEQUENTIAL));
         for (int f = 0; f < failing.size(); f++) {
             for (int position = 0; position <= good.size(); position++) {
-                List<Op> ops = new java.util.ArrayList<>(good);
+                List<Op> ops = new ArrayList<>(good);
                 ops.add(position, failing.get(f));
                 Response response = t.writeExpectingNoChange(multi(ops.toArray(Op[]::new)));
                 assertEquals(expected.get(f), response.getErr(), failing.get(f)::toString);

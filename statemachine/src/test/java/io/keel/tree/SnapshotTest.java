@@ -24,6 +24,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -148,7 +149,7 @@ class SnapshotTest {
     void everyTruncationIsRefused() {
         byte[] bytes = TreeDriver.snapshot(richTree().tree);
         for (int length = 0; length < bytes.length; length++) {
-            byte[] prefix = java.util.Arrays.copyOf(bytes, length);
+            byte[] prefix = Arrays.copyOf(bytes, length);
             IOException e = refused(prefix);
             assertTrue(e instanceof EOFException, "length " + length + ": " + e);
             assertTrue(e.getMessage().startsWith("tree snapshot is truncated"), e.getMessage());
