@@ -13,8 +13,8 @@ import java.util.Objects;
  */
 public record Applied(Response response, List<TreeEvent> events) {
 
-    public Applied {
-        Objects.requireNonNull(response, "response");
-        events = List.copyOf(events);
-    }
+  public Applied {
+    Objects.requireNonNull(response, "response");
+    events = List.copyOf(events);
+  }
 }

@@ -48,218 +48,218 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class DataTree {
 
-    /*
-     * Why one read-write lock: an entry (a multi, or a close-session deleting many ephemerals)
-     * changes several nodes, parents' counters and the session table, and a reader must see all of
-     * it or none of it; a per-node lock or a concurrent map would let a read land between two ops
-     * of a multi. Nodes are mutable so an apply costs O(changed nodes) rather than copying parents'
-     * child sets; reads share the read lock and run in parallel with each other, and only wait
-     * for the (short) apply of one entry.
-     */
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private final NodeTable nodes;
-    private final SessionTable sessions;
-    private final WriteOps writes;
-    private final Reads reads;
-    private long lastZxid;
-    private long lastTime;
+  /*
+   * Why one read-write lock: an entry (a multi, or a close-session deleting many ephemerals)
+   * changes several nodes, parents' counters and the session table, and a reader must see all of
+   * it or none of it; a per-node lock or a concurrent map would let a read land between two ops
+   * of a multi. Nodes are mutable so an apply costs O(changed nodes) rather than copying parents'
+   * child sets; reads share the read lock and run in parallel with each other, and only wait
+   * for the (short) apply of one entry.
+   */
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final NodeTable nodes;
+  private final SessionTable sessions;
+  private final WriteOps writes;
+  private final Reads reads;
+  private long lastZxid;
+  private long lastTime;
 
-    /** A tree holding only the root {@code "/"}: all Stat fields 0, the open ACL, no sessions. */
-    public DataTree() {
-        this(NodeTable.withRoot(), new SessionTable(), 0, 0);
-    }
+  /** A tree holding only the root {@code "/"}: all Stat fields 0, the open ACL, no sessions. */
+  public DataTree() {
+    this(NodeTable.withRoot(), new SessionTable(), 0, 0);
+  }
 
-    private DataTree(NodeTable nodes, SessionTable sessions, long lastZxid, long lastTime) {
-        this.nodes = nodes;
-        this.sessions = sessions;
-        this.writes = new WriteOps(nodes, sessions);
-        this.reads = new Reads(nodes, sessions);
-        this.lastZxid = lastZxid;
-        this.lastTime = lastTime;
-    }
+  private DataTree(NodeTable nodes, SessionTable sessions, long lastZxid, long lastTime) {
+    this.nodes = nodes;
+    this.sessions = sessions;
+    this.writes = new WriteOps(nodes, sessions);
+    this.reads = new Reads(nodes, sessions);
+    this.lastZxid = lastZxid;
+    this.lastTime = lastTime;
+  }
 
-    /**
-     * Applies one committed log entry whose Raft log index is {@code zxid}. Deterministic: depends
-     * only on the tree, zxid and txn. Never throws for any input: user errors and malformed or
-     * empty entries become a Response with err set (malformed ones BADARGUMENTS or INVALIDACL,
-     * nodes and sessions unchanged). Every reply carries {@code zxid}.
-     */
-    public Response apply(long zxid, Txn txn) {
-        return applyWithEvents(zxid, txn).response();
-    }
+  /**
+   * Applies one committed log entry whose Raft log index is {@code zxid}. Deterministic: depends
+   * only on the tree, zxid and txn. Never throws for any input: user errors and malformed or
+   * empty entries become a Response with err set (malformed ones BADARGUMENTS or INVALIDACL,
+   * nodes and sessions unchanged). Every reply carries {@code zxid}.
+   */
+  public Response apply(long zxid, Txn txn) {
+    return applyWithEvents(zxid, txn).response();
+  }
 
-    /**
-     * {@link #apply}, also returning the node changes the entry made (for watches): the same
-     * reply, and the same determinism and failure behaviour.
-     */
-    public Applied applyWithEvents(long zxid, Txn txn) {
-        List<TreeEvent> events = new ArrayList<>();
-        lock.writeLock().lock();
-        try {
-            return new Applied(applyLocked(zxid, txn, events), events);
-        } finally {
-            lock.writeLock().unlock();
-        }
+  /**
+   * {@link #apply}, also returning the node changes the entry made (for watches): the same
+   * reply, and the same determinism and failure behaviour.
+   */
+  public Applied applyWithEvents(long zxid, Txn txn) {
+    List<TreeEvent> events = new ArrayList<>();
+    lock.writeLock().lock();
+    try {
+      return new Applied(applyLocked(zxid, txn, events), events);
+    } finally {
+      lock.writeLock().unlock();
     }
+  }
 
-    private Response applyLocked(long zxid, Txn txn, List<TreeEvent> events) {
-        if (zxid <= lastZxid) {
-            return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
-                    .setMessage("entry zxid " + zxid + " is not after the last applied zxid " + lastZxid
-                            + "; nothing applied")
-                    .build();
-        }
-        lastZxid = zxid;
-        if (txn == null) {
-            return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry is null").build();
-        }
-        long time = Math.max(lastTime, txn.getTime());
-        lastTime = time;
-        if (!txn.hasRequest()) {
-            return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
-        }
-        WriteRequest request = txn.getRequest();
-        // The leader validated this already; apply trusts nothing it reads from the log.
-        // No size limit here: replicas may be configured differently.
-        Response invalid = RequestValidator.validate(request, Integer.MAX_VALUE);
-        if (invalid != null) {
-            return invalid.toBuilder().setZxid(zxid).build();
-        }
-        UndoLog undo = new UndoLog();
-        try {
-            return writes.execute(request, zxid, time, undo, events);
-        } catch (RuntimeException bug) {
-            undo.rollback();
-            events.clear();
-            return Response.newBuilder().setZxid(zxid).setErr(Code.SYSTEMERROR)
-                    .setMessage("internal error applying entry " + zxid + ", rolled back: " + bug)
-                    .build();
-        }
+  private Response applyLocked(long zxid, Txn txn, List<TreeEvent> events) {
+    if (zxid <= lastZxid) {
+      return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
+          .setMessage("entry zxid " + zxid + " is not after the last applied zxid " + lastZxid
+              + "; nothing applied")
+          .build();
     }
+    lastZxid = zxid;
+    if (txn == null) {
+      return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry is null").build();
+    }
+    long time = Math.max(lastTime, txn.getTime());
+    lastTime = time;
+    if (!txn.hasRequest()) {
+      return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
+    }
+    WriteRequest request = txn.getRequest();
+    // The leader validated this already; apply trusts nothing it reads from the log.
+    // No size limit here: replicas may be configured differently.
+    Response invalid = RequestValidator.validate(request, Integer.MAX_VALUE);
+    if (invalid != null) {
+      return invalid.toBuilder().setZxid(zxid).build();
+    }
+    UndoLog undo = new UndoLog();
+    try {
+      return writes.execute(request, zxid, time, undo, events);
+    } catch (RuntimeException bug) {
+      undo.rollback();
+      events.clear();
+      return Response.newBuilder().setZxid(zxid).setErr(Code.SYSTEMERROR)
+          .setMessage("internal error applying entry " + zxid + ", rolled back: " + bug)
+          .build();
+    }
+  }
 
-    /**
-     * Answers a read from the current state; {@code response.zxid} is {@link #lastZxid()}. Never
-     * throws for any input: invalid requests get BADARGUMENTS, missing nodes NONODE.
-     */
-    public Response read(ReadRequest request) {
-        Response invalid = RequestValidator.validate(request);
-        lock.readLock().lock();
-        try {
-            if (invalid != null) {
-                return invalid.toBuilder().setZxid(lastZxid).build();
-            }
-            try {
-                return reads.answer(request).setZxid(lastZxid).build();
-            } catch (RuntimeException bug) {
-                return Response.newBuilder().setZxid(lastZxid).setErr(Code.SYSTEMERROR)
-                        .setMessage("internal error answering a read: " + bug).build();
-            }
-        } finally {
-            lock.readLock().unlock();
-        }
+  /**
+   * Answers a read from the current state; {@code response.zxid} is {@link #lastZxid()}. Never
+   * throws for any input: invalid requests get BADARGUMENTS, missing nodes NONODE.
+   */
+  public Response read(ReadRequest request) {
+    Response invalid = RequestValidator.validate(request);
+    lock.readLock().lock();
+    try {
+      if (invalid != null) {
+        return invalid.toBuilder().setZxid(lastZxid).build();
+      }
+      try {
+        return reads.answer(request).setZxid(lastZxid).build();
+      } catch (RuntimeException bug) {
+        return Response.newBuilder().setZxid(lastZxid).setErr(Code.SYSTEMERROR)
+            .setMessage("internal error answering a read: " + bug).build();
+      }
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /** The zxid of the last {@link #apply} or {@link #setLastZxid} (0 for a new tree). */
-    public long lastZxid() {
-        lock.readLock().lock();
-        try {
-            return lastZxid;
-        } finally {
-            lock.readLock().unlock();
-        }
+  /** The zxid of the last {@link #apply} or {@link #setLastZxid} (0 for a new tree). */
+  public long lastZxid() {
+    lock.readLock().lock();
+    try {
+      return lastZxid;
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /**
-     * Records a log entry that is not a Keel transaction (e.g. a Raft configuration entry), so the
-     * tree's zxid follows the log.
-     *
-     * @throws IllegalArgumentException if {@code zxid} is before {@link #lastZxid()} (equal is a no-op)
-     */
-    public void setLastZxid(long zxid) {
-        lock.writeLock().lock();
-        try {
-            if (zxid < lastZxid) {
-                throw new IllegalArgumentException("zxid may only move forward: " + zxid + " < " + lastZxid);
-            }
-            lastZxid = zxid;
-        } finally {
-            lock.writeLock().unlock();
-        }
+  /**
+   * Records a log entry that is not a Keel transaction (e.g. a Raft configuration entry), so the
+   * tree's zxid follows the log.
+   *
+   * @throws IllegalArgumentException if {@code zxid} is before {@link #lastZxid()} (equal is a no-op)
+   */
+  public void setLastZxid(long zxid) {
+    lock.writeLock().lock();
+    try {
+      if (zxid < lastZxid) {
+        throw new IllegalArgumentException("zxid may only move forward: " + zxid + " < " + lastZxid);
+      }
+      lastZxid = zxid;
+    } finally {
+      lock.writeLock().unlock();
     }
+  }
 
-    /** Number of nodes, including the root. */
-    public int nodeCount() {
-        lock.readLock().lock();
-        try {
-            return nodes.size();
-        } finally {
-            lock.readLock().unlock();
-        }
+  /** Number of nodes, including the root. */
+  public int nodeCount() {
+    lock.readLock().lock();
+    try {
+      return nodes.size();
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /** Number of open sessions. */
-    public int sessionCount() {
-        lock.readLock().lock();
-        try {
-            return sessions.size();
-        } finally {
-            lock.readLock().unlock();
-        }
+  /** Number of open sessions. */
+  public int sessionCount() {
+    lock.readLock().lock();
+    try {
+      return sessions.size();
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /**
-     * Every open session's id and timeout in milliseconds, in id order: a copy, for the leader's
-     * expiry tracker (which must know every session after a restart or a leader change). Unmodifiable.
-     */
-    public Map<Long, Integer> sessionTimeouts() {
-        lock.readLock().lock();
-        try {
-            return Collections.unmodifiableMap(sessions.timeouts());
-        } finally {
-            lock.readLock().unlock();
-        }
+  /**
+   * Every open session's id and timeout in milliseconds, in id order: a copy, for the leader's
+   * expiry tracker (which must know every session after a restart or a leader change). Unmodifiable.
+   */
+  public Map<Long, Integer> sessionTimeouts() {
+    lock.readLock().lock();
+    try {
+      return Collections.unmodifiableMap(sessions.timeouts());
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /**
-     * Writes the whole state (nodes, ACLs, stats, sequence counters, sessions, lastZxid, lastTime)
-     * in {@link SnapshotFormat}: equal trees give equal bytes. Never Java serialization. Holds the
-     * read lock while writing (apply waits); does not flush or close {@code out}.
-     */
-    public void writeTo(DataOutputStream out) throws IOException {
-        lock.readLock().lock();
-        try {
-            SnapshotFormat.write(out, new SnapshotFormat.State(nodes, sessions, lastZxid, lastTime));
-        } finally {
-            lock.readLock().unlock();
-        }
+  /**
+   * Writes the whole state (nodes, ACLs, stats, sequence counters, sessions, lastZxid, lastTime)
+   * in {@link SnapshotFormat}: equal trees give equal bytes. Never Java serialization. Holds the
+   * read lock while writing (apply waits); does not flush or close {@code out}.
+   */
+  public void writeTo(DataOutputStream out) throws IOException {
+    lock.readLock().lock();
+    try {
+      SnapshotFormat.write(out, new SnapshotFormat.State(nodes, sessions, lastZxid, lastTime));
+    } finally {
+      lock.readLock().unlock();
     }
+  }
 
-    /**
-     * Reads what {@link #writeTo} wrote. A malformed or inconsistent stream (bad magic or version,
-     * orphan or duplicate node, invalid path, negative length, unknown session of an ephemeral,
-     * zxids after lastZxid, truncation, ...) throws {@link IOException} naming the problem; no
-     * half-built tree is ever returned. Reads exactly the snapshot's bytes: whatever follows in the
-     * stream (e.g. a checksum) is left unread.
-     */
-    public static DataTree readFrom(DataInputStream in) throws IOException {
-        SnapshotFormat.State state = SnapshotFormat.read(in);
-        return new DataTree(state.nodes(), state.sessions(), state.lastZxid(), state.lastTime());
-    }
+  /**
+   * Reads what {@link #writeTo} wrote. A malformed or inconsistent stream (bad magic or version,
+   * orphan or duplicate node, invalid path, negative length, unknown session of an ephemeral,
+   * zxids after lastZxid, truncation, ...) throws {@link IOException} naming the problem; no
+   * half-built tree is ever returned. Reads exactly the snapshot's bytes: whatever follows in the
+   * stream (e.g. a checksum) is left unread.
+   */
+  public static DataTree readFrom(DataInputStream in) throws IOException {
+    SnapshotFormat.State state = SnapshotFormat.read(in);
+    return new DataTree(state.nodes(), state.sessions(), state.lastZxid(), state.lastTime());
+  }
 
-    /** Hex SHA-256 of {@link #writeTo}'s bytes, to compare replicas. */
-    public String digest() {
-        MessageDigest sha256;
-        try {
-            sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-                new DigestOutputStream(OutputStream.nullOutputStream(), sha256), 1 << 16))) {
-            writeTo(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to a digest cannot fail", e);
-        }
-        return HexFormat.of().formatHex(sha256.digest());
+  /** Hex SHA-256 of {@link #writeTo}'s bytes, to compare replicas. */
+  public String digest() {
+    MessageDigest sha256;
+    try {
+      sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
     }
+    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
+        new DigestOutputStream(OutputStream.nullOutputStream(), sha256), 1 << 16))) {
+      writeTo(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to a digest cannot fail", e);
+    }
+    return HexFormat.of().formatHex(sha256.digest());
+  }
 }

@@ -18,103 +18,103 @@ import java.util.Map;
  */
 final class NodeTable {
 
-    private final Map<String, ZNode> byPath = new HashMap<>();
+  private final Map<String, ZNode> byPath = new HashMap<>();
 
-    /** A table holding only a root with zeroed stats and the open ACL. */
-    static NodeTable withRoot() {
-        NodeTable table = new NodeTable();
-        table.putRoot(new ZNode(0, 0, 0, ByteString.EMPTY, Acls.OPEN));
-        return table;
+  /** A table holding only a root with zeroed stats and the open ACL. */
+  static NodeTable withRoot() {
+    NodeTable table = new NodeTable();
+    table.putRoot(new ZNode(0, 0, 0, ByteString.EMPTY, Acls.OPEN));
+    return table;
+  }
+
+  ZNode get(String path) {
+    return byPath.get(path);
+  }
+
+  int size() {
+    return byPath.size();
+  }
+
+  /** Adds a created node under its parent: the parent's cversion+1, pzxid=zxid, numChildren+1. */
+  void create(ZNode parent, String path, ZNode node, long zxid, UndoLog undo) {
+    String name = Paths.name(path);
+    long oldChildChanges = parent.childChanges;
+    long oldPzxid = parent.pzxid;
+    if (byPath.putIfAbsent(path, node) != null) {
+      throw new IllegalStateException("node " + Paths.quote(path) + " already exists");
     }
+    parent.addChild(name);
+    parent.childChanges = oldChildChanges + 1;
+    parent.pzxid = zxid;
+    undo.record(() -> {
+      byPath.remove(path);
+      parent.removeChild(name);
+      parent.childChanges = oldChildChanges;
+      parent.pzxid = oldPzxid;
+    });
+  }
 
-    ZNode get(String path) {
-        return byPath.get(path);
+  /** Removes a childless node: the parent's cversion+1, pzxid=zxid, numChildren-1. */
+  void delete(String path, long zxid, UndoLog undo) {
+    ZNode node = byPath.get(path);
+    ZNode parent = byPath.get(Paths.parent(path));
+    if (node == null || parent == null || node.numChildren() != 0) {
+      throw new IllegalStateException("cannot delete " + Paths.quote(path));
     }
+    String name = Paths.name(path);
+    long oldChildChanges = parent.childChanges;
+    long oldPzxid = parent.pzxid;
+    byPath.remove(path);
+    parent.removeChild(name);
+    parent.childChanges = oldChildChanges + 1;
+    parent.pzxid = zxid;
+    undo.record(() -> {
+      byPath.put(path, node);
+      parent.addChild(name);
+      parent.childChanges = oldChildChanges;
+      parent.pzxid = oldPzxid;
+    });
+  }
 
-    int size() {
-        return byPath.size();
-    }
+  /** Replaces the data: version+1, mzxid=zxid, mtime=time. */
+  void setData(ZNode node, ByteString data, long zxid, long time, UndoLog undo) {
+    ByteString oldData = node.data;
+    int oldVersion = node.version;
+    long oldMzxid = node.mzxid;
+    long oldMtime = node.mtime;
+    node.data = data;
+    node.version = oldVersion + 1; // wraps like ZooKeeper's int version
+    node.mzxid = zxid;
+    node.mtime = time;
+    undo.record(() -> {
+      node.data = oldData;
+      node.version = oldVersion;
+      node.mzxid = oldMzxid;
+      node.mtime = oldMtime;
+    });
+  }
 
-    /** Adds a created node under its parent: the parent's cversion+1, pzxid=zxid, numChildren+1. */
-    void create(ZNode parent, String path, ZNode node, long zxid, UndoLog undo) {
-        String name = Paths.name(path);
-        long oldChildChanges = parent.childChanges;
-        long oldPzxid = parent.pzxid;
-        if (byPath.putIfAbsent(path, node) != null) {
-            throw new IllegalStateException("node " + Paths.quote(path) + " already exists");
-        }
-        parent.addChild(name);
-        parent.childChanges = oldChildChanges + 1;
-        parent.pzxid = zxid;
-        undo.record(() -> {
-            byPath.remove(path);
-            parent.removeChild(name);
-            parent.childChanges = oldChildChanges;
-            parent.pzxid = oldPzxid;
-        });
-    }
+  /** Replaces the ACL: aversion+1. */
+  void setAcl(ZNode node, List<Acl> acl, UndoLog undo) {
+    List<Acl> oldAcl = node.acl;
+    int oldAversion = node.aversion;
+    node.acl = acl;
+    node.aversion = oldAversion + 1;
+    undo.record(() -> {
+      node.acl = oldAcl;
+      node.aversion = oldAversion;
+    });
+  }
 
-    /** Removes a childless node: the parent's cversion+1, pzxid=zxid, numChildren-1. */
-    void delete(String path, long zxid, UndoLog undo) {
-        ZNode node = byPath.get(path);
-        ZNode parent = byPath.get(Paths.parent(path));
-        if (node == null || parent == null || node.numChildren() != 0) {
-            throw new IllegalStateException("cannot delete " + Paths.quote(path));
-        }
-        String name = Paths.name(path);
-        long oldChildChanges = parent.childChanges;
-        long oldPzxid = parent.pzxid;
-        byPath.remove(path);
-        parent.removeChild(name);
-        parent.childChanges = oldChildChanges + 1;
-        parent.pzxid = zxid;
-        undo.record(() -> {
-            byPath.put(path, node);
-            parent.addChild(name);
-            parent.childChanges = oldChildChanges;
-            parent.pzxid = oldPzxid;
-        });
-    }
+  // ------------------------------------------------------------ snapshot loading (no undo, no stat changes)
 
-    /** Replaces the data: version+1, mzxid=zxid, mtime=time. */
-    void setData(ZNode node, ByteString data, long zxid, long time, UndoLog undo) {
-        ByteString oldData = node.data;
-        int oldVersion = node.version;
-        long oldMzxid = node.mzxid;
-        long oldMtime = node.mtime;
-        node.data = data;
-        node.version = oldVersion + 1; // wraps like ZooKeeper's int version
-        node.mzxid = zxid;
-        node.mtime = time;
-        undo.record(() -> {
-            node.data = oldData;
-            node.version = oldVersion;
-            node.mzxid = oldMzxid;
-            node.mtime = oldMtime;
-        });
-    }
+  void putRoot(ZNode root) {
+    byPath.put(Paths.ROOT, root);
+  }
 
-    /** Replaces the ACL: aversion+1. */
-    void setAcl(ZNode node, List<Acl> acl, UndoLog undo) {
-        List<Acl> oldAcl = node.acl;
-        int oldAversion = node.aversion;
-        node.acl = acl;
-        node.aversion = oldAversion + 1;
-        undo.record(() -> {
-            node.acl = oldAcl;
-            node.aversion = oldAversion;
-        });
-    }
-
-    // ------------------------------------------------------------ snapshot loading (no undo, no stat changes)
-
-    void putRoot(ZNode root) {
-        byPath.put(Paths.ROOT, root);
-    }
-
-    /** Links a node read from a snapshot under its (already present) parent, stats untouched. */
-    void attach(ZNode parent, String path, ZNode node) {
-        byPath.put(path, node);
-        parent.addChild(Paths.name(path));
-    }
+  /** Links a node read from a snapshot under its (already present) parent, stats untouched. */
+  void attach(ZNode parent, String path, ZNode node) {
+    byPath.put(path, node);
+    parent.addChild(Paths.name(path));
+  }
 }

@@ -10,36 +10,36 @@ import io.keel.proto.Response;
  */
 final class OpFailure extends Exception {
 
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    private final Code code;
-    private final String path;
+  private final Code code;
+  private final String path;
 
-    OpFailure(Code code, String path, String message) {
-        super(message, null, false, false);
-        this.code = code;
-        this.path = path == null ? "" : path;
-    }
+  OpFailure(Code code, String path, String message) {
+    super(message, null, false, false);
+    this.code = code;
+    this.path = path == null ? "" : path;
+  }
 
-    Code code() {
-        return code;
-    }
+  Code code() {
+    return code;
+  }
 
-    String path() {
-        return path;
-    }
+  String path() {
+    return path;
+  }
 
-    /** The failure as a reply; the caller sets the zxid. */
-    Response.Builder toResponse() {
-        return Response.newBuilder().setErr(code).setPath(path).setMessage(getMessage());
-    }
+  /** The failure as a reply; the caller sets the zxid. */
+  Response.Builder toResponse() {
+    return Response.newBuilder().setErr(code).setPath(path).setMessage(getMessage());
+  }
 
-    static OpFailure noNode(String path) {
-        return new OpFailure(Code.NONODE, path, "node " + Paths.quote(path) + " does not exist");
-    }
+  static OpFailure noNode(String path) {
+    return new OpFailure(Code.NONODE, path, "node " + Paths.quote(path) + " does not exist");
+  }
 
-    static OpFailure badVersion(String path, String what, int expected, int actual) {
-        return new OpFailure(Code.BADVERSION, path,
-                "expected " + what + " " + expected + " but " + Paths.quote(path) + " has " + what + " " + actual);
-    }
+  static OpFailure badVersion(String path, String what, int expected, int actual) {
+    return new OpFailure(Code.BADVERSION, path,
+        "expected " + what + " " + expected + " but " + Paths.quote(path) + " has " + what + " " + actual);
+  }
 }

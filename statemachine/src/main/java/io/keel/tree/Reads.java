@@ -18,80 +18,80 @@ import java.util.Deque;
  */
 final class Reads {
 
-    private final NodeTable nodes;
-    private final SessionTable sessions;
+  private final NodeTable nodes;
+  private final SessionTable sessions;
 
-    Reads(NodeTable nodes, SessionTable sessions) {
-        this.nodes = nodes;
-        this.sessions = sessions;
-    }
+  Reads(NodeTable nodes, SessionTable sessions) {
+    this.nodes = nodes;
+    this.sessions = sessions;
+  }
 
-    /** The answer, without its zxid (the caller sets it). */
-    Response.Builder answer(ReadRequest request) {
-        Response.Builder ok = Response.newBuilder().setErr(Code.OK);
-        try {
-            switch (request.getOpCase()) {
-                case GET_DATA -> {
-                    ZNode node = existing(request.getGetData().getPath());
-                    ok.setData(DataResult.newBuilder().setData(node.data).setStat(node.stat()));
-                }
-                case EXISTS -> ok.setStat(existing(request.getExists().getPath()).stat());
-                case GET_CHILDREN -> {
-                    ZNode node = existing(request.getGetChildren().getPath());
-                    ok.setChildren(ChildrenResult.newBuilder().addAllChildren(node.children()).setStat(node.stat()));
-                }
-                case GET_ALL_CHILDREN_NUMBER -> {
-                    String path = request.getGetAllChildrenNumber().getPath();
-                    existing(path);
-                    ok.setCount(CountResult.newBuilder().setCount(descendants(path)));
-                }
-                case GET_EPHEMERALS -> {
-                    String prefix = request.getGetEphemerals().getPath();
-                    PathsResult.Builder paths = PathsResult.newBuilder();
-                    // The session's set is sorted, so the matches are one contiguous run from the prefix.
-                    for (String path : sessions.ephemerals(request.getSessionId()).tailSet(prefix, true)) {
-                        if (!path.startsWith(prefix)) {
-                            break;
-                        }
-                        paths.addPaths(path);
-                    }
-                    ok.setPaths(paths);
-                }
-                case GET_ACL -> {
-                    ZNode node = existing(request.getGetAcl().getPath());
-                    ok.setAcl(AclResult.newBuilder().addAllAcl(node.acl).setStat(node.stat()));
-                }
-                default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
+  /** The answer, without its zxid (the caller sets it). */
+  Response.Builder answer(ReadRequest request) {
+    Response.Builder ok = Response.newBuilder().setErr(Code.OK);
+    try {
+      switch (request.getOpCase()) {
+        case GET_DATA -> {
+          ZNode node = existing(request.getGetData().getPath());
+          ok.setData(DataResult.newBuilder().setData(node.data).setStat(node.stat()));
+        }
+        case EXISTS -> ok.setStat(existing(request.getExists().getPath()).stat());
+        case GET_CHILDREN -> {
+          ZNode node = existing(request.getGetChildren().getPath());
+          ok.setChildren(ChildrenResult.newBuilder().addAllChildren(node.children()).setStat(node.stat()));
+        }
+        case GET_ALL_CHILDREN_NUMBER -> {
+          String path = request.getGetAllChildrenNumber().getPath();
+          existing(path);
+          ok.setCount(CountResult.newBuilder().setCount(descendants(path)));
+        }
+        case GET_EPHEMERALS -> {
+          String prefix = request.getGetEphemerals().getPath();
+          PathsResult.Builder paths = PathsResult.newBuilder();
+          // The session's set is sorted, so the matches are one contiguous run from the prefix.
+          for (String path : sessions.ephemerals(request.getSessionId()).tailSet(prefix, true)) {
+            if (!path.startsWith(prefix)) {
+              break;
             }
-            return ok;
-        } catch (OpFailure f) {
-            return f.toResponse();
+            paths.addPaths(path);
+          }
+          ok.setPaths(paths);
         }
+        case GET_ACL -> {
+          ZNode node = existing(request.getGetAcl().getPath());
+          ok.setAcl(AclResult.newBuilder().addAllAcl(node.acl).setStat(node.stat()));
+        }
+        default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
+      }
+      return ok;
+    } catch (OpFailure f) {
+      return f.toResponse();
     }
+  }
 
-    /** Number of nodes below {@code path}, not counting itself. Iterative: trees may be deep. */
-    private long descendants(String path) {
-        long count = 0;
-        Deque<String> pending = new ArrayDeque<>();
-        pending.push(path);
-        while (!pending.isEmpty()) {
-            String parentPath = pending.pop();
-            for (String name : nodes.get(parentPath).children()) {
-                count++;
-                String childPath = Paths.child(parentPath, name);
-                if (nodes.get(childPath).numChildren() > 0) {
-                    pending.push(childPath);
-                }
-            }
+  /** Number of nodes below {@code path}, not counting itself. Iterative: trees may be deep. */
+  private long descendants(String path) {
+    long count = 0;
+    Deque<String> pending = new ArrayDeque<>();
+    pending.push(path);
+    while (!pending.isEmpty()) {
+      String parentPath = pending.pop();
+      for (String name : nodes.get(parentPath).children()) {
+        count++;
+        String childPath = Paths.child(parentPath, name);
+        if (nodes.get(childPath).numChildren() > 0) {
+          pending.push(childPath);
         }
-        return count;
+      }
     }
+    return count;
+  }
 
-    private ZNode existing(String path) throws OpFailure {
-        ZNode node = nodes.get(path);
-        if (node == null) {
-            throw OpFailure.noNode(path);
-        }
-        return node;
+  private ZNode existing(String path) throws OpFailure {
+    ZNode node = nodes.get(path);
+    if (node == null) {
+      throw OpFailure.noNode(path);
     }
+    return node;
+  }
 }

@@ -15,80 +15,80 @@ import java.util.TreeSet;
  */
 final class SessionTable {
 
-    private static final class Session {
-        final int timeoutMs;
-        final TreeSet<String> ephemerals = new TreeSet<>();
+  private static final class Session {
+    final int timeoutMs;
+    final TreeSet<String> ephemerals = new TreeSet<>();
 
-        Session(int timeoutMs) {
-            this.timeoutMs = timeoutMs;
-        }
+    Session(int timeoutMs) {
+      this.timeoutMs = timeoutMs;
     }
+  }
 
-    private final TreeMap<Long, Session> sessions = new TreeMap<>();
+  private final TreeMap<Long, Session> sessions = new TreeMap<>();
 
-    boolean contains(long sessionId) {
-        return sessions.containsKey(sessionId);
+  boolean contains(long sessionId) {
+    return sessions.containsKey(sessionId);
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  void open(long sessionId, int timeoutMs, UndoLog undo) {
+    if (sessions.putIfAbsent(sessionId, new Session(timeoutMs)) != null) {
+      throw new IllegalStateException("session " + hex(sessionId) + " already exists");
     }
+    undo.record(() -> sessions.remove(sessionId));
+  }
 
-    int size() {
-        return sessions.size();
+  /** Removes a session that owns no ephemerals any more. */
+  void close(long sessionId, UndoLog undo) {
+    Session session = sessions.get(sessionId);
+    if (session == null || !session.ephemerals.isEmpty()) {
+      throw new IllegalStateException("cannot close session " + hex(sessionId));
     }
+    sessions.remove(sessionId);
+    undo.record(() -> sessions.put(sessionId, session));
+  }
 
-    void open(long sessionId, int timeoutMs, UndoLog undo) {
-        if (sessions.putIfAbsent(sessionId, new Session(timeoutMs)) != null) {
-            throw new IllegalStateException("session " + hex(sessionId) + " already exists");
-        }
-        undo.record(() -> sessions.remove(sessionId));
+  void addEphemeral(long sessionId, String path, UndoLog undo) {
+    TreeSet<String> paths = sessions.get(sessionId).ephemerals;
+    paths.add(path);
+    undo.record(() -> paths.remove(path));
+  }
+
+  void removeEphemeral(long sessionId, String path, UndoLog undo) {
+    TreeSet<String> paths = sessions.get(sessionId).ephemerals;
+    if (!paths.remove(path)) {
+      throw new IllegalStateException("session " + hex(sessionId) + " does not own " + Paths.quote(path));
     }
+    undo.record(() -> paths.add(path));
+  }
 
-    /** Removes a session that owns no ephemerals any more. */
-    void close(long sessionId, UndoLog undo) {
-        Session session = sessions.get(sessionId);
-        if (session == null || !session.ephemerals.isEmpty()) {
-            throw new IllegalStateException("cannot close session " + hex(sessionId));
-        }
-        sessions.remove(sessionId);
-        undo.record(() -> sessions.put(sessionId, session));
-    }
+  /** Read-only, sorted view of a session's ephemeral paths; empty for an unknown session. */
+  NavigableSet<String> ephemerals(long sessionId) {
+    Session session = sessions.get(sessionId);
+    return session == null ? Collections.emptyNavigableSet() : Collections.unmodifiableNavigableSet(session.ephemerals);
+  }
 
-    void addEphemeral(long sessionId, String path, UndoLog undo) {
-        TreeSet<String> paths = sessions.get(sessionId).ephemerals;
-        paths.add(path);
-        undo.record(() -> paths.remove(path));
-    }
+  /** Session id to timeout, in id order (a copy). */
+  Map<Long, Integer> timeouts() {
+    Map<Long, Integer> copy = new LinkedHashMap<>();
+    sessions.forEach((id, session) -> copy.put(id, session.timeoutMs));
+    return copy;
+  }
 
-    void removeEphemeral(long sessionId, String path, UndoLog undo) {
-        TreeSet<String> paths = sessions.get(sessionId).ephemerals;
-        if (!paths.remove(path)) {
-            throw new IllegalStateException("session " + hex(sessionId) + " does not own " + Paths.quote(path));
-        }
-        undo.record(() -> paths.add(path));
-    }
+  // ------------------------------------------------------------ snapshot loading (no undo)
 
-    /** Read-only, sorted view of a session's ephemeral paths; empty for an unknown session. */
-    NavigableSet<String> ephemerals(long sessionId) {
-        Session session = sessions.get(sessionId);
-        return session == null ? Collections.emptyNavigableSet() : Collections.unmodifiableNavigableSet(session.ephemerals);
-    }
+  void load(long sessionId, int timeoutMs) {
+    sessions.put(sessionId, new Session(timeoutMs));
+  }
 
-    /** Session id to timeout, in id order (a copy). */
-    Map<Long, Integer> timeouts() {
-        Map<Long, Integer> copy = new LinkedHashMap<>();
-        sessions.forEach((id, session) -> copy.put(id, session.timeoutMs));
-        return copy;
-    }
+  void loadEphemeral(long sessionId, String path) {
+    sessions.get(sessionId).ephemerals.add(path);
+  }
 
-    // ------------------------------------------------------------ snapshot loading (no undo)
-
-    void load(long sessionId, int timeoutMs) {
-        sessions.put(sessionId, new Session(timeoutMs));
-    }
-
-    void loadEphemeral(long sessionId, String path) {
-        sessions.get(sessionId).ephemerals.add(path);
-    }
-
-    static String hex(long sessionId) {
-        return "0x" + Long.toHexString(sessionId);
-    }
+  static String hex(long sessionId) {
+    return "0x" + Long.toHexString(sessionId);
+  }
 }

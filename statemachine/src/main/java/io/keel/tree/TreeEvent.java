@@ -15,15 +15,15 @@ import java.util.Objects;
  */
 public record TreeEvent(Kind kind, String path) {
 
-    /** What happened to the node. */
-    public enum Kind {
-        CREATED,
-        DELETED,
-        DATA_CHANGED
-    }
+  /** What happened to the node. */
+  public enum Kind {
+    CREATED,
+    DELETED,
+    DATA_CHANGED
+  }
 
-    public TreeEvent {
-        Objects.requireNonNull(kind, "kind");
-        Objects.requireNonNull(path, "path");
-    }
+  public TreeEvent {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(path, "path");
+  }
 }

@@ -10,16 +10,16 @@ import java.util.Deque;
  */
 final class UndoLog {
 
-    private final Deque<Runnable> undos = new ArrayDeque<>();
+  private final Deque<Runnable> undos = new ArrayDeque<>();
 
-    void record(Runnable undo) {
-        undos.push(undo);
-    }
+  void record(Runnable undo) {
+    undos.push(undo);
+  }
 
-    /** Undoes every recorded change, newest first, and forgets them. */
-    void rollback() {
-        while (!undos.isEmpty()) {
-            undos.pop().run();
-        }
+  /** Undoes every recorded change, newest first, and forgets them. */
+  void rollback() {
+    while (!undos.isEmpty()) {
+      undos.pop().run();
     }
+  }
 }

@@ -29,194 +29,194 @@ import java.util.List;
  */
 final class WriteOps {
 
-    private final NodeTable nodes;
-    private final SessionTable sessions;
+  private final NodeTable nodes;
+  private final SessionTable sessions;
 
-    WriteOps(NodeTable nodes, SessionTable sessions) {
-        this.nodes = nodes;
-        this.sessions = sessions;
-    }
+  WriteOps(NodeTable nodes, SessionTable sessions) {
+    this.nodes = nodes;
+    this.sessions = sessions;
+  }
 
-    /**
-     * Applies a validated request at {@code zxid} with the entry's {@code time}, appending the node
-     * changes to {@code events}. On a user-level failure every change is undone, {@code events} is
-     * emptied, and the failure is the reply.
-     */
-    Response execute(WriteRequest request, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
-        Response.Builder ok = Response.newBuilder().setZxid(zxid).setErr(Code.OK);
-        long sessionId = request.getSessionId();
-        try {
-            switch (request.getOpCase()) {
-                case CREATE -> ok.setCreate(create(request.getCreate(), sessionId, zxid, time, undo, events));
-                case DELETE -> {
-                    delete(request.getDelete(), zxid, undo, events);
-                    ok.setDone(true);
-                }
-                case SET_DATA -> ok.setStat(setData(request.getSetData(), zxid, time, undo, events));
-                case SET_ACL -> ok.setStat(setAcl(request.getSetAcl(), undo));
-                case CHECK -> {
-                    check(request.getCheck());
-                    ok.setDone(true);
-                }
-                case MULTI -> {
-                    return multi(request.getMulti(), sessionId, zxid, time, undo, events);
-                }
-                case CREATE_SESSION -> {
-                    int timeout = request.getCreateSession().getTimeoutMs();
-                    sessions.open(zxid, timeout, undo);
-                    ok.setSession(SessionResult.newBuilder().setSessionId(zxid).setTimeoutMs(timeout));
-                }
-                case CLOSE_SESSION -> {
-                    closeSession(request.getCloseSession().getSessionId(), zxid, undo, events);
-                    ok.setDone(true);
-                }
-                default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
-            }
-            return ok.build();
-        } catch (OpFailure f) {
-            undo.rollback();
-            events.clear();
-            return f.toResponse().setZxid(zxid).build();
+  /**
+   * Applies a validated request at {@code zxid} with the entry's {@code time}, appending the node
+   * changes to {@code events}. On a user-level failure every change is undone, {@code events} is
+   * emptied, and the failure is the reply.
+   */
+  Response execute(WriteRequest request, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
+    Response.Builder ok = Response.newBuilder().setZxid(zxid).setErr(Code.OK);
+    long sessionId = request.getSessionId();
+    try {
+      switch (request.getOpCase()) {
+        case CREATE -> ok.setCreate(create(request.getCreate(), sessionId, zxid, time, undo, events));
+        case DELETE -> {
+          delete(request.getDelete(), zxid, undo, events);
+          ok.setDone(true);
         }
+        case SET_DATA -> ok.setStat(setData(request.getSetData(), zxid, time, undo, events));
+        case SET_ACL -> ok.setStat(setAcl(request.getSetAcl(), undo));
+        case CHECK -> {
+          check(request.getCheck());
+          ok.setDone(true);
+        }
+        case MULTI -> {
+          return multi(request.getMulti(), sessionId, zxid, time, undo, events);
+        }
+        case CREATE_SESSION -> {
+          int timeout = request.getCreateSession().getTimeoutMs();
+          sessions.open(zxid, timeout, undo);
+          ok.setSession(SessionResult.newBuilder().setSessionId(zxid).setTimeoutMs(timeout));
+        }
+        case CLOSE_SESSION -> {
+          closeSession(request.getCloseSession().getSessionId(), zxid, undo, events);
+          ok.setDone(true);
+        }
+        default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
+      }
+      return ok.build();
+    } catch (OpFailure f) {
+      undo.rollback();
+      events.clear();
+      return f.toResponse().setZxid(zxid).build();
     }
+  }
 
-    private Response multi(MultiOp multi, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
-        List<Op> ops = multi.getOpsList();
-        List<OpResult> results = new ArrayList<>(ops.size());
-        for (int i = 0; i < ops.size(); i++) {
-            Op op = ops.get(i);
-            OpResult.Builder result = OpResult.newBuilder().setErr(Code.OK);
-            try {
-                switch (op.getOpCase()) {
-                    case CREATE -> result.setCreate(create(op.getCreate(), sessionId, zxid, time, undo, events));
-                    case DELETE -> {
-                        delete(op.getDelete(), zxid, undo, events);
-                        result.setDeleted(true);
-                    }
-                    case SET_DATA -> result.setStat(setData(op.getSetData(), zxid, time, undo, events));
-                    case CHECK -> {
-                        check(op.getCheck());
-                        result.setChecked(true);
-                    }
-                    default -> throw new OpFailure(Code.BADARGUMENTS, "", "op " + i + " of multi has no operation");
-                }
-            } catch (OpFailure f) {
-                undo.rollback();
-                events.clear();
-                return RequestValidator.multiFailure(ops.size(), i, f).setZxid(zxid).build();
-            }
-            results.add(result.build());
+  private Response multi(MultiOp multi, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
+    List<Op> ops = multi.getOpsList();
+    List<OpResult> results = new ArrayList<>(ops.size());
+    for (int i = 0; i < ops.size(); i++) {
+      Op op = ops.get(i);
+      OpResult.Builder result = OpResult.newBuilder().setErr(Code.OK);
+      try {
+        switch (op.getOpCase()) {
+          case CREATE -> result.setCreate(create(op.getCreate(), sessionId, zxid, time, undo, events));
+          case DELETE -> {
+            delete(op.getDelete(), zxid, undo, events);
+            result.setDeleted(true);
+          }
+          case SET_DATA -> result.setStat(setData(op.getSetData(), zxid, time, undo, events));
+          case CHECK -> {
+            check(op.getCheck());
+            result.setChecked(true);
+          }
+          default -> throw new OpFailure(Code.BADARGUMENTS, "", "op " + i + " of multi has no operation");
         }
-        return Response.newBuilder().setZxid(zxid).setErr(Code.OK)
-                .setMulti(MultiResult.newBuilder().addAllResults(results))
-                .build();
+      } catch (OpFailure f) {
+        undo.rollback();
+        events.clear();
+        return RequestValidator.multiFailure(ops.size(), i, f).setZxid(zxid).build();
+      }
+      results.add(result.build());
     }
+    return Response.newBuilder().setZxid(zxid).setErr(Code.OK)
+        .setMulti(MultiResult.newBuilder().addAllResults(results))
+        .build();
+  }
 
-    private CreateResult create(CreateOp op, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events)
-            throws OpFailure {
-        String requested = op.getPath();
-        CreateMode mode = op.getMode();
-        boolean sequential = NodeTypes.isSequential(mode);
-        boolean ephemeral = NodeTypes.isEphemeral(mode);
-        if (ephemeral && !sessions.contains(sessionId)) {
-            throw new OpFailure(Code.SESSIONEXPIRED, requested, "session " + SessionTable.hex(sessionId)
-                    + " of ephemeral " + Paths.quote(requested) + " does not exist (expired or closed)");
-        }
-        if (!sequential && nodes.get(requested) != null) {
-            throw nodeExists(requested);
-        }
-        String parentPath = Paths.parentForCreate(requested);
-        ZNode parent = nodes.get(parentPath);
-        if (parent == null) {
-            throw new OpFailure(Code.NONODE, requested,
-                    "parent " + Paths.quote(parentPath) + " of " + Paths.quote(requested) + " does not exist");
-        }
-        if (parent.isEphemeral()) {
-            throw new OpFailure(Code.NOCHILDRENFOREPHEMERALS, requested,
-                    "parent " + Paths.quote(parentPath) + " of " + Paths.quote(requested) + " is ephemeral and cannot have children");
-        }
-        String path = sequential ? requested + String.format("%010d", parent.childChanges) : requested;
-        if (sequential && nodes.get(path) != null) {
-            throw nodeExists(path); // someone created a node with that name by hand
-        }
-        ZNode node = new ZNode(zxid, time, NodeTypes.ownerFor(mode, sessionId, op.getTtl()),
-                op.getData(), Acls.orDefault(op.getAclList()));
-        nodes.create(parent, path, node, zxid, undo);
-        if (ephemeral) {
-            sessions.addEphemeral(sessionId, path, undo);
-        }
-        events.add(new TreeEvent(TreeEvent.Kind.CREATED, path));
-        return CreateResult.newBuilder().setPath(path).setStat(node.stat()).build();
+  private CreateResult create(CreateOp op, long sessionId, long zxid, long time, UndoLog undo, List<TreeEvent> events)
+      throws OpFailure {
+    String requested = op.getPath();
+    CreateMode mode = op.getMode();
+    boolean sequential = NodeTypes.isSequential(mode);
+    boolean ephemeral = NodeTypes.isEphemeral(mode);
+    if (ephemeral && !sessions.contains(sessionId)) {
+      throw new OpFailure(Code.SESSIONEXPIRED, requested, "session " + SessionTable.hex(sessionId)
+          + " of ephemeral " + Paths.quote(requested) + " does not exist (expired or closed)");
     }
+    if (!sequential && nodes.get(requested) != null) {
+      throw nodeExists(requested);
+    }
+    String parentPath = Paths.parentForCreate(requested);
+    ZNode parent = nodes.get(parentPath);
+    if (parent == null) {
+      throw new OpFailure(Code.NONODE, requested,
+          "parent " + Paths.quote(parentPath) + " of " + Paths.quote(requested) + " does not exist");
+    }
+    if (parent.isEphemeral()) {
+      throw new OpFailure(Code.NOCHILDRENFOREPHEMERALS, requested,
+          "parent " + Paths.quote(parentPath) + " of " + Paths.quote(requested) + " is ephemeral and cannot have children");
+    }
+    String path = sequential ? requested + String.format("%010d", parent.childChanges) : requested;
+    if (sequential && nodes.get(path) != null) {
+      throw nodeExists(path); // someone created a node with that name by hand
+    }
+    ZNode node = new ZNode(zxid, time, NodeTypes.ownerFor(mode, sessionId, op.getTtl()),
+        op.getData(), Acls.orDefault(op.getAclList()));
+    nodes.create(parent, path, node, zxid, undo);
+    if (ephemeral) {
+      sessions.addEphemeral(sessionId, path, undo);
+    }
+    events.add(new TreeEvent(TreeEvent.Kind.CREATED, path));
+    return CreateResult.newBuilder().setPath(path).setStat(node.stat()).build();
+  }
 
-    private void delete(DeleteOp op, long zxid, UndoLog undo, List<TreeEvent> events) throws OpFailure {
-        String path = op.getPath();
-        if (path.equals(Paths.ROOT)) {
-            throw new OpFailure(Code.BADARGUMENTS, path, "the root '/' cannot be deleted");
-        }
-        ZNode node = existing(path);
-        checkVersion(path, "version", op.getVersion(), node.version);
-        if (node.numChildren() > 0) {
-            throw new OpFailure(Code.NOTEMPTY, path,
-                    "node " + Paths.quote(path) + " has " + node.numChildren() + " children");
-        }
-        removeNode(path, node, zxid, undo, events);
+  private void delete(DeleteOp op, long zxid, UndoLog undo, List<TreeEvent> events) throws OpFailure {
+    String path = op.getPath();
+    if (path.equals(Paths.ROOT)) {
+      throw new OpFailure(Code.BADARGUMENTS, path, "the root '/' cannot be deleted");
     }
+    ZNode node = existing(path);
+    checkVersion(path, "version", op.getVersion(), node.version);
+    if (node.numChildren() > 0) {
+      throw new OpFailure(Code.NOTEMPTY, path,
+          "node " + Paths.quote(path) + " has " + node.numChildren() + " children");
+    }
+    removeNode(path, node, zxid, undo, events);
+  }
 
-    private Stat setData(SetDataOp op, long zxid, long time, UndoLog undo, List<TreeEvent> events) throws OpFailure {
-        ZNode node = existing(op.getPath());
-        checkVersion(op.getPath(), "version", op.getVersion(), node.version);
-        nodes.setData(node, op.getData(), zxid, time, undo);
-        events.add(new TreeEvent(TreeEvent.Kind.DATA_CHANGED, op.getPath()));
-        return node.stat();
-    }
+  private Stat setData(SetDataOp op, long zxid, long time, UndoLog undo, List<TreeEvent> events) throws OpFailure {
+    ZNode node = existing(op.getPath());
+    checkVersion(op.getPath(), "version", op.getVersion(), node.version);
+    nodes.setData(node, op.getData(), zxid, time, undo);
+    events.add(new TreeEvent(TreeEvent.Kind.DATA_CHANGED, op.getPath()));
+    return node.stat();
+  }
 
-    private Stat setAcl(SetAclOp op, UndoLog undo) throws OpFailure {
-        ZNode node = existing(op.getPath());
-        checkVersion(op.getPath(), "aversion", op.getVersion(), node.aversion);
-        nodes.setAcl(node, Acls.orDefault(op.getAclList()), undo);
-        return node.stat();
-    }
+  private Stat setAcl(SetAclOp op, UndoLog undo) throws OpFailure {
+    ZNode node = existing(op.getPath());
+    checkVersion(op.getPath(), "aversion", op.getVersion(), node.aversion);
+    nodes.setAcl(node, Acls.orDefault(op.getAclList()), undo);
+    return node.stat();
+  }
 
-    private void check(CheckOp op) throws OpFailure {
-        ZNode node = existing(op.getPath());
-        checkVersion(op.getPath(), "version", op.getVersion(), node.version);
-    }
+  private void check(CheckOp op) throws OpFailure {
+    ZNode node = existing(op.getPath());
+    checkVersion(op.getPath(), "version", op.getVersion(), node.version);
+  }
 
-    /** Deletes every ephemeral of the session (each like a delete), then the session. Unknown: no-op. */
-    private void closeSession(long sessionId, long zxid, UndoLog undo, List<TreeEvent> events) {
-        if (!sessions.contains(sessionId)) {
-            return; // idempotent: already closed or expired
-        }
-        for (String path : List.copyOf(sessions.ephemerals(sessionId))) {
-            removeNode(path, nodes.get(path), zxid, undo, events);
-        }
-        sessions.close(sessionId, undo);
+  /** Deletes every ephemeral of the session (each like a delete), then the session. Unknown: no-op. */
+  private void closeSession(long sessionId, long zxid, UndoLog undo, List<TreeEvent> events) {
+    if (!sessions.contains(sessionId)) {
+      return; // idempotent: already closed or expired
     }
+    for (String path : List.copyOf(sessions.ephemerals(sessionId))) {
+      removeNode(path, nodes.get(path), zxid, undo, events);
+    }
+    sessions.close(sessionId, undo);
+  }
 
-    private void removeNode(String path, ZNode node, long zxid, UndoLog undo, List<TreeEvent> events) {
-        nodes.delete(path, zxid, undo);
-        if (node.isEphemeral()) {
-            sessions.removeEphemeral(node.ephemeralOwner, path, undo);
-        }
-        events.add(new TreeEvent(TreeEvent.Kind.DELETED, path));
+  private void removeNode(String path, ZNode node, long zxid, UndoLog undo, List<TreeEvent> events) {
+    nodes.delete(path, zxid, undo);
+    if (node.isEphemeral()) {
+      sessions.removeEphemeral(node.ephemeralOwner, path, undo);
     }
+    events.add(new TreeEvent(TreeEvent.Kind.DELETED, path));
+  }
 
-    private ZNode existing(String path) throws OpFailure {
-        ZNode node = nodes.get(path);
-        if (node == null) {
-            throw OpFailure.noNode(path);
-        }
-        return node;
+  private ZNode existing(String path) throws OpFailure {
+    ZNode node = nodes.get(path);
+    if (node == null) {
+      throw OpFailure.noNode(path);
     }
+    return node;
+  }
 
-    private static void checkVersion(String path, String what, int expected, int actual) throws OpFailure {
-        if (expected != -1 && expected != actual) {
-            throw OpFailure.badVersion(path, what, expected, actual);
-        }
+  private static void checkVersion(String path, String what, int expected, int actual) throws OpFailure {
+    if (expected != -1 && expected != actual) {
+      throw OpFailure.badVersion(path, what, expected, actual);
     }
+  }
 
-    private static OpFailure nodeExists(String path) {
-        return new OpFailure(Code.NODEEXISTS, path, "node " + Paths.quote(path) + " already exists");
-    }
+  private static OpFailure nodeExists(String path) {
+    return new OpFailure(Code.NODEEXISTS, path, "node " + Paths.quote(path) + " already exists");
+  }
 }

@@ -20,75 +20,75 @@ import java.util.TreeSet;
  */
 final class ZNode {
 
-    final long czxid;
-    final long ctime;
-    final long ephemeralOwner;
+  final long czxid;
+  final long ctime;
+  final long ephemeralOwner;
 
-    ByteString data;
-    List<Acl> acl;
-    long mzxid;
-    long mtime;
-    long pzxid;
-    int version;
-    int aversion;
-    long childChanges;
+  ByteString data;
+  List<Acl> acl;
+  long mzxid;
+  long mtime;
+  long pzxid;
+  int version;
+  int aversion;
+  long childChanges;
 
-    /** Sorted child names; null while the node has no children, to keep leaves small. */
-    private TreeSet<String> children;
+  /** Sorted child names; null while the node has no children, to keep leaves small. */
+  private TreeSet<String> children;
 
-    ZNode(long czxid, long ctime, long ephemeralOwner, ByteString data, List<Acl> acl) {
-        this.czxid = czxid;
-        this.ctime = ctime;
-        this.ephemeralOwner = ephemeralOwner;
-        this.data = data;
-        this.acl = acl;
-        this.mzxid = czxid;
-        this.mtime = ctime;
-        this.pzxid = czxid;
+  ZNode(long czxid, long ctime, long ephemeralOwner, ByteString data, List<Acl> acl) {
+    this.czxid = czxid;
+    this.ctime = ctime;
+    this.ephemeralOwner = ephemeralOwner;
+    this.data = data;
+    this.acl = acl;
+    this.mzxid = czxid;
+    this.mtime = ctime;
+    this.pzxid = czxid;
+  }
+
+  boolean isEphemeral() {
+    return NodeTypes.isSessionOwner(ephemeralOwner);
+  }
+
+  int numChildren() {
+    return children == null ? 0 : children.size();
+  }
+
+  /** Read-only, sorted view of the child names. */
+  NavigableSet<String> children() {
+    return children == null ? Collections.emptyNavigableSet() : Collections.unmodifiableNavigableSet(children);
+  }
+
+  void addChild(String name) {
+    if (children == null) {
+      children = new TreeSet<>();
     }
+    children.add(name);
+  }
 
-    boolean isEphemeral() {
-        return NodeTypes.isSessionOwner(ephemeralOwner);
+  void removeChild(String name) {
+    if (children != null) {
+      children.remove(name);
+      if (children.isEmpty()) {
+        children = null;
+      }
     }
+  }
 
-    int numChildren() {
-        return children == null ? 0 : children.size();
-    }
-
-    /** Read-only, sorted view of the child names. */
-    NavigableSet<String> children() {
-        return children == null ? Collections.emptyNavigableSet() : Collections.unmodifiableNavigableSet(children);
-    }
-
-    void addChild(String name) {
-        if (children == null) {
-            children = new TreeSet<>();
-        }
-        children.add(name);
-    }
-
-    void removeChild(String name) {
-        if (children != null) {
-            children.remove(name);
-            if (children.isEmpty()) {
-                children = null;
-            }
-        }
-    }
-
-    Stat stat() {
-        return Stat.newBuilder()
-                .setCzxid(czxid)
-                .setMzxid(mzxid)
-                .setPzxid(pzxid)
-                .setCtime(ctime)
-                .setMtime(mtime)
-                .setVersion(version)
-                .setCversion((int) childChanges)
-                .setAversion(aversion)
-                .setEphemeralOwner(ephemeralOwner)
-                .setDataLength(data.size())
-                .setNumChildren(numChildren())
-                .build();
-    }
+  Stat stat() {
+    return Stat.newBuilder()
+        .setCzxid(czxid)
+        .setMzxid(mzxid)
+        .setPzxid(pzxid)
+        .setCtime(ctime)
+        .setMtime(mtime)
+        .setVersion(version)
+        .setCversion((int) childChanges)
+        .setAversion(aversion)
+        .setEphemeralOwner(ephemeralOwner)
+        .setDataLength(data.size())
+        .setNumChildren(numChildren())
+        .build();
+  }
 }
