@@ -1,0 +1,362 @@
+package io.keel.statemachine;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.Code;
+import io.keel.proto.CreateSessionOp;
+import io.keel.proto.ReadRequest;
+import io.keel.proto.Response;
+import io.keel.proto.Txn;
+import io.keel.proto.WriteRequest;
+import io.keel.tree.DataTree;
+import io.keel.tree.RequestValidator;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The znode tree as a Ratis state machine.
+ *
+ * <p>Threads and order, as Ratis calls it:
+ * <ul>
+ *   <li>{@link #startTransaction} runs on the leader, concurrently with other starts and with apply.
+ *       It validates the write (path rules, data and request size, well-formed bytes) and stamps the
+ *       leader's wall clock into the entry. A refused write never enters the log; the client gets
+ *       the reason through {@link RejectedRequestException}.</li>
+ *   <li>{@link #applyTransaction} runs on one thread in log order. It is a pure function of the tree
+ *       and the entry's bytes; zxid = log index. User errors (NONODE, BADVERSION...) are normal
+ *       replies, replicated like successes. An exception here is a bug that could let replicas
+ *       diverge, so it propagates and Ratis closes the server.</li>
+ *   <li>{@link #query} and {@link #queryStale} run on reader threads against the current tree.</li>
+ *   <li>{@link #takeSnapshot} runs on the apply thread between entries.</li>
+ * </ul>
+ */
+public class KeelStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(KeelStateMachine.class);
+  private static final Pattern SNAPSHOT_NAME = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
+  private static final Pattern LOG_SEGMENT_NAME =
+      Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?");
+
+  /** What the leader enforces at the edge, and the session timeout bounds it negotiates into. */
+  public record Limits(int maxDataBytes, int maxRequestBytes,
+                       int minSessionTimeoutMs, int maxSessionTimeoutMs) {}
+
+  private final Limits limits;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final AppliedIndexWaiters waiters = new AppliedIndexWaiters();
+  private final List<String> refusedSnapshots = new CopyOnWriteArrayList<>();
+  private volatile DataTree tree = new DataTree();
+  private final java.util.concurrent.atomic.AtomicInteger snapshotsInstalled =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  public KeelStateMachine(Limits limits) {
+    this.limits = limits;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, raftStorage);
+      File smDir = raftStorage.getStorageDir().getStateMachineDir();
+      Files.createDirectories(smDir.toPath());
+      SnapshotFile.Contents loaded = loadNewestValidSnapshot(smDir.toPath());
+      checkLogReachesBack(raftStorage.getStorageDir().getCurrentDir().toPath(), loaded);
+      storage.init(raftStorage);
+      install(loaded);
+    });
+  }
+
+  @Override
+  public void pause() {
+    // Ratis is about to replace the snapshot directory with one installed from the leader.
+    getLifeCycle().transition(LifeCycle.State.PAUSING);
+    getLifeCycle().transition(LifeCycle.State.PAUSED);
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // Reload from disk, not the cached SnapshotInfo: the leader's snapshot was just installed.
+    SingleFileSnapshotInfo info = storage.loadLatestSnapshot();
+    if (info != null) {
+      File file = info.getFile().getPath().toFile();
+      install(SnapshotFile.read(file));
+      snapshotsInstalled.incrementAndGet();
+      LOG.info("{}: installed snapshot {} from the leader", getId(), file.getName());
+    }
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+  }
+
+  @Override
+  public void close() throws IOException {
+    waiters.failAll(new IOException(getId() + ": state machine closed"));
+    super.close();
+  }
+
+  private void install(SnapshotFile.Contents snapshot) {
+    if (snapshot == null) {
+      return;
+    }
+    tree = snapshot.tree();
+    setLastAppliedTermIndex(TermIndex.valueOf(snapshot.term(), snapshot.index()));
+    waiters.applied(snapshot.index());
+  }
+
+  /**
+   * Picks the newest snapshot that verifies. A corrupt one is refused: logged with its problem and
+   * renamed {@code *.corrupt} so that neither Keel nor Ratis (which offers snapshots to lagging
+   * followers) ever reads it again.
+   */
+  private SnapshotFile.Contents loadNewestValidSnapshot(Path dir) throws IOException {
+    List<Path> candidates = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path p : files) {
+        if (SNAPSHOT_NAME.matcher(p.getFileName().toString()).matches()) {
+          candidates.add(p);
+        }
+      }
+    }
+    candidates.sort(Comparator.comparingLong(KeelStateMachine::snapshotIndex).reversed());
+    for (Path p : candidates) {
+      try {
+        SnapshotFile.Contents c = SnapshotFile.read(p.toFile());
+        LOG.info("{}: loaded snapshot {} ({} znodes, index {})",
+            getId(), p.getFileName(), c.tree().nodeCount(), c.index());
+        return c;
+      } catch (IOException e) {
+        String problem = "refused snapshot " + p + ": " + e.getMessage();
+        LOG.error("{}: {}", getId(), problem);
+        refusedSnapshots.add(problem);
+        Path aside = p.resolveSibling(p.getFileName() + ".corrupt");
+        Files.move(p, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(p.resolveSibling(p.getFileName() + MD5FileUtil.MD5_SUFFIX));
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Starting from an older snapshot (or none) is only safe if the log still holds every entry
+   * after it; otherwise the tree would silently miss writes.
+   */
+  private void checkLogReachesBack(Path logDir, SnapshotFile.Contents loaded) throws IOException {
+    long firstLogIndex = Long.MAX_VALUE;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(logDir)) {
+      for (Path p : files) {
+        Matcher m = LOG_SEGMENT_NAME.matcher(p.getFileName().toString());
+        if (m.matches()) {
+          firstLogIndex = Math.min(firstLogIndex, Long.parseLong(m.group(1)));
+        }
+      }
+    }
+    long resumeAt = loaded == null ? 0 : loaded.index() + 1;
+    if (firstLogIndex != Long.MAX_VALUE && firstLogIndex > resumeAt) {
+      throw new IOException("cannot recover " + getId() + ": the log starts at index "
+          + firstLogIndex + " but " + (loaded == null ? "there is no valid snapshot"
+              : "the newest valid snapshot ends at index " + loaded.index())
+          + (refusedSnapshots.isEmpty() ? "" : " (" + String.join("; ", refusedSnapshots) + ")")
+          + ". Restore a valid snapshot into " + logDir.resolveSibling("sm")
+          + " (a backup, or this node's snapshot taken at the same index), or replace the node:"
+          + " remove it from the cluster, clear its dataDir and add it back. Clearing the dataDir"
+          + " alone is unsafe: Raft assumes a member never forgets its log or its votes.");
+    }
+  }
+
+  private static long snapshotIndex(Path p) {
+    Matcher m = SNAPSHOT_NAME.matcher(p.getFileName().toString());
+    return m.matches() ? Long.parseLong(m.group(2)) : -1;
+  }
+
+  /** How many snapshots this replica has installed from a leader since it started. */
+  public int snapshotsInstalled() {
+    return snapshotsInstalled.get();
+  }
+
+  /** Problems of snapshots refused at start; empty when every snapshot verified. */
+  public List<String> refusedSnapshots() {
+    return List.copyOf(refusedSnapshots);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) {
+    TransactionContext.Builder trx = TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request);
+    ByteString content = request.getMessage().getContent();
+    Response problem;
+    WriteRequest write = null;
+    try {
+      write = WriteRequest.parseFrom(content.asReadOnlyByteBuffer());
+      // Per-field limits first: their messages name the rule the caller broke.
+      problem = RequestValidator.validate(write, limits.maxDataBytes());
+      if (problem == null && content.size() > limits.maxRequestBytes()) {
+        problem = rejection(Code.BADARGUMENTS, "", "request of " + content.size()
+            + " bytes exceeds the limit of " + limits.maxRequestBytes()
+            + " bytes for one write (maxDataBytes + 64 KiB)");
+      }
+    } catch (InvalidProtocolBufferException e) {
+      problem = rejection(Code.MARSHALLINGERROR, "",
+          "malformed write request (" + content.size() + " bytes): " + e.getMessage());
+    }
+    if (problem != null) {
+      TransactionContext refused = trx.build();
+      refused.setException(new RejectedRequestException(problem));
+      return refused;
+    }
+    if (write.hasCreateSession()) {
+      write = negotiateSessionTimeout(write);
+    }
+    Txn txn = Txn.newBuilder().setTime(System.currentTimeMillis()).setRequest(write).build();
+    return trx.setLogData(UnsafeByteOperations.unsafeWrap(txn.toByteArray())).build();
+  }
+
+  private WriteRequest negotiateSessionTimeout(WriteRequest write) {
+    int wanted = write.getCreateSession().getTimeoutMs();
+    int negotiated = Math.max(limits.minSessionTimeoutMs(),
+        Math.min(limits.maxSessionTimeoutMs(), wanted));
+    return write.toBuilder()
+        .setCreateSession(CreateSessionOp.newBuilder().setTimeoutMs(negotiated))
+        .build();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long index = entry.getIndex();
+    ByteString data = entry.getStateMachineLogEntry().getLogData();
+    Response response;
+    try {
+      response = tree.apply(index, Txn.parseFrom(data.asReadOnlyByteBuffer()));
+      if (response.getErr() == Code.SYSTEMERROR) {
+        // The tree rolled the entry back; every replica does the same, so they stay equal. It is
+        // still a bug in Keel, not a user error.
+        LOG.error("{}: BUG: applying log entry {} failed inside the tree and was rolled back: {}",
+            getId(), index, response.getMessage());
+      }
+    } catch (InvalidProtocolBufferException e) {
+      // The leader validated this entry, so this is an entry from a different Keel version or a
+      // damaged log. Every replica sees the same bytes and answers the same way.
+      LOG.error("{}: log entry {} is not a Keel transaction: {}", getId(), index, e.getMessage());
+      if (index > tree.lastZxid()) {
+        tree.setLastZxid(index);
+      }
+      response = rejection(Code.MARSHALLINGERROR, "", "log entry " + index + " is unreadable")
+          .toBuilder().setZxid(index).build();
+    }
+    updateLastAppliedTermIndex(entry.getTerm(), index);
+    return CompletableFuture.completedFuture(toMessage(response));
+  }
+
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    // Entries Keel does not apply (configuration, no-op at a new term) still advance the zxid.
+    if (index > tree.lastZxid()) {
+      tree.setLastZxid(index);
+    }
+    super.notifyTermIndexUpdated(term, index);
+  }
+
+  @Override
+  protected boolean updateLastAppliedTermIndex(long term, long index) {
+    boolean moved = super.updateLastAppliedTermIndex(term, index);
+    waiters.applied(index);
+    return moved;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    ByteString content = request.getContent();
+    Response response;
+    try {
+      ReadRequest read = ReadRequest.parseFrom(content.asReadOnlyByteBuffer());
+      Response problem = RequestValidator.validate(read);
+      response = problem != null ? problem : tree.read(read);
+    } catch (InvalidProtocolBufferException e) {
+      response = rejection(Code.MARSHALLINGERROR, "",
+          "malformed read request (" + content.size() + " bytes): " + e.getMessage());
+    }
+    return CompletableFuture.completedFuture(toMessage(response));
+  }
+
+  @Override
+  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+    return waiters.await(minIndex).thenCompose(ignored -> query(request));
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() <= 0) {
+      return -1;
+    }
+    File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    SnapshotFile.write(tree, last.getTerm(), last.getIndex(), file);
+    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    storage.updateLatestSnapshot(
+        new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+    LOG.info("{}: wrote snapshot {} ({} znodes)", getId(), file.getName(), tree.nodeCount());
+    return last.getIndex();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** The current tree. Readers may use it freely; it is replaced whole when a snapshot is installed. */
+  public DataTree tree() {
+    return tree;
+  }
+
+  /** Completes when this replica has applied {@code index}. */
+  public CompletableFuture<Void> awaitApplied(long index) {
+    return waiters.await(index);
+  }
+
+  private static Response rejection(Code code, String path, String message) {
+    return Response.newBuilder().setErr(code).setPath(path).setMessage(message).build();
+  }
+
+  private static Message toMessage(Response response) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(response.toByteArray()));
+  }
+}

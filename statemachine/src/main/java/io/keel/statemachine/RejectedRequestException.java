@@ -1,0 +1,28 @@
+package io.keel.statemachine;
+
+import io.keel.proto.Response;
+import java.util.Base64;
+
+/**
+ * A write the leader refused before it entered the log (bad path, oversized data, malformed bytes).
+ *
+ * <p>Ratis carries only an exception's message from {@code startTransaction} back to the client, so
+ * the message ends with the whole {@link Response}, Base64-encoded after {@link #MARKER}; the client
+ * decodes it to raise the same typed error a replicated failure would.
+ */
+public final class RejectedRequestException extends Exception {
+  /** Precedes the encoded {@link Response} in the message. */
+  public static final String MARKER = "keel-response:";
+
+  private final transient Response response;
+
+  public RejectedRequestException(Response response) {
+    super(response.getErr() + ": " + response.getMessage() + " " + MARKER
+        + Base64.getEncoder().encodeToString(response.toByteArray()));
+    this.response = response;
+  }
+
+  public Response response() {
+    return response;
+  }
+}

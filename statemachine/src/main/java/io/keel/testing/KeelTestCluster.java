@@ -1,0 +1,274 @@
+package io.keel.testing;
+
+import io.keel.server.KeelConfig;
+import io.keel.server.KeelServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A real Keel cluster in this JVM: N voters and M observers, each a full Ratis server on its own
+ * 127.0.0.1 port with its own data directory, that tests can stop, restart and inspect.
+ *
+ * <pre>{@code
+ * try (KeelTestCluster cluster = KeelTestCluster.builder().voters(3).build()) {
+ *   cluster.awaitLeader(Duration.ofSeconds(30));
+ *   try (KeelClient client = KeelClient.connect(cluster.connectString())) { ... }
+ * }
+ * }</pre>
+ *
+ * <p>Nodes are numbered from 1; observers follow the voters. {@link #close} stops every node and
+ * deletes the data directories it created. Thread-safe for one test driving it.
+ */
+public final class KeelTestCluster implements AutoCloseable {
+  private final Path baseDir;
+  private final boolean ownsBaseDir;
+  private final Map<Integer, KeelConfig> configs = new LinkedHashMap<>();
+  private final Map<Integer, KeelServer> running = new LinkedHashMap<>();
+
+  private KeelTestCluster(Builder b) throws IOException {
+    this.ownsBaseDir = b.baseDir == null;
+    this.baseDir = ownsBaseDir ? Files.createTempDirectory("keel-test-") : b.baseDir;
+    int total = b.voters + b.observers;
+    List<Integer> ports = freePorts(total);
+    StringBuilder members = new StringBuilder();
+    for (int i = 1; i <= total; i++) {
+      members.append("server.").append(i).append("=127.0.0.1:").append(ports.get(i - 1))
+          .append(i > b.voters ? ":observer" : "").append('\n');
+    }
+    for (int i = 1; i <= total; i++) {
+      String text = "id=" + i + "\n"
+          + "dataDir=" + baseDir.resolve("node" + i) + "\n"
+          + members
+          + "tickTime=" + b.tickTime + "\n"
+          + "snapCount=" + b.snapCount + "\n"
+          + "snapRetainCount=" + b.snapRetainCount + "\n"
+          + "maxDataBytes=" + b.maxDataBytes + "\n"
+          + "electionTimeoutMinMs=" + b.electionTimeoutMinMs + "\n"
+          + "electionTimeoutMaxMs=" + (2 * b.electionTimeoutMinMs) + "\n"
+          + "logSegmentSizeBytes=" + b.logSegmentSizeBytes + "\n"
+          + "containerCheckIntervalMs=1000\n";
+      configs.put(i, KeelConfig.parse(text, null));
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Settings of a test cluster; {@link #build()} starts every node. */
+  public static final class Builder {
+    private int voters = 3;
+    private int observers = 0;
+    private long snapCount = 100_000;
+    private int snapRetainCount = 3;
+    private int maxDataBytes = 1024 * 1024;
+    private int tickTime = 500;
+    private int electionTimeoutMinMs = 1000;
+    private long logSegmentSizeBytes = 32L << 20;
+    private Path baseDir;
+
+    public Builder voters(int n) { this.voters = n; return this; }
+    public Builder observers(int n) { this.observers = n; return this; }
+    public Builder snapCount(long n) { this.snapCount = n; return this; }
+    public Builder snapRetainCount(int n) { this.snapRetainCount = n; return this; }
+    public Builder maxDataBytes(int n) { this.maxDataBytes = n; return this; }
+    public Builder tickTime(int ms) { this.tickTime = ms; return this; }
+    public Builder electionTimeoutMinMs(int ms) { this.electionTimeoutMinMs = ms; return this; }
+    /** Small segments let tests see old log purged after a snapshot. */
+    public Builder logSegmentSizeBytes(long n) { this.logSegmentSizeBytes = n; return this; }
+    /** Where node directories go; by default a new temporary directory, deleted on close. */
+    public Builder baseDir(Path dir) { this.baseDir = dir; return this; }
+
+    /** Starts every node (not waiting for a leader: see {@link #awaitLeader}). */
+    public KeelTestCluster build() throws IOException {
+      KeelTestCluster c = new KeelTestCluster(this);
+      try {
+        c.startAll();
+      } catch (IOException | RuntimeException e) {
+        c.close();
+        throw e;
+      }
+      return c;
+    }
+  }
+
+  /** {@code host:port,...} of every node, voters and observers. */
+  public String connectString() {
+    return configs.values().stream().map(c -> c.self().address()).collect(Collectors.joining(","));
+  }
+
+  /** {@code host:port} of one node. */
+  public String address(int id) {
+    return config(id).self().address();
+  }
+
+  public List<Integer> nodeIds() {
+    return List.copyOf(configs.keySet());
+  }
+
+  public KeelConfig config(int id) {
+    KeelConfig c = configs.get(id);
+    if (c == null) {
+      throw new IllegalArgumentException("no node " + id + " in this cluster");
+    }
+    return c;
+  }
+
+  public Path dataDir(int id) {
+    return config(id).dataDir();
+  }
+
+  /** The running server of node {@code id}; throws if it is stopped. */
+  public synchronized KeelServer server(int id) {
+    KeelServer s = running.get(id);
+    if (s == null) {
+      throw new IllegalStateException("node " + id + " is not running");
+    }
+    return s;
+  }
+
+  public synchronized boolean isRunning(int id) {
+    return running.containsKey(id);
+  }
+
+  /** Running servers, by node id. */
+  public synchronized Map<Integer, KeelServer> runningServers() {
+    return Map.copyOf(running);
+  }
+
+  /** Starts node {@code id} from its data directory (recovering its log and snapshots). */
+  public synchronized KeelServer start(int id) throws IOException {
+    if (running.containsKey(id)) {
+      return running.get(id);
+    }
+    KeelServer s = KeelServer.start(config(id));
+    running.put(id, s);
+    return s;
+  }
+
+  /** Stops node {@code id} abruptly (its disk state stays, as after a crash). */
+  public synchronized void stop(int id) {
+    KeelServer s = running.remove(id);
+    if (s != null) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  public void restart(int id) throws IOException {
+    stop(id);
+    start(id);
+  }
+
+  public void startAll() throws IOException {
+    for (int id : configs.keySet()) {
+      start(id);
+    }
+  }
+
+  public void stopAll() {
+    for (int id : nodeIds()) {
+      stop(id);
+    }
+  }
+
+  /** Id of the running node that is leader and ready to serve, or -1. */
+  public synchronized int leaderId() {
+    return running.entrySet().stream().filter(e -> e.getValue().isLeaderReady())
+        .map(Map.Entry::getKey).findFirst().orElse(-1);
+  }
+
+  /** Waits until some running node is a ready leader; returns its id. */
+  public int awaitLeader(Duration timeout) {
+    awaitCondition(() -> leaderId() > 0, timeout, "no leader elected");
+    return leaderId();
+  }
+
+  /** Waits until a ready leader other than {@code oldLeader} exists; returns its id. */
+  public int awaitNewLeader(int oldLeader, Duration timeout) {
+    awaitCondition(() -> {
+      int l = leaderId();
+      return l > 0 && l != oldLeader;
+    }, timeout, "no new leader after node " + oldLeader);
+    return leaderId();
+  }
+
+  /** Waits until every running node has applied {@code index}. */
+  public void awaitApplied(long index, Duration timeout) {
+    for (Map.Entry<Integer, KeelServer> e : runningServers().entrySet()) {
+      try {
+        e.getValue().stateMachine().awaitApplied(index).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception ex) {
+        throw new IllegalStateException("node " + e.getKey() + " did not apply index " + index
+            + " within " + timeout, ex);
+      }
+    }
+  }
+
+  private static void awaitCondition(BooleanSupplier condition, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(what + " within " + timeout);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting: " + what, e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    stopAll();
+    if (ownsBaseDir) {
+      deleteTree(baseDir);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // Best effort: a temp directory left behind is harmless.
+    }
+  }
+
+  private static List<Integer> freePorts(int n) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        s.setReuseAddress(true);
+        sockets.add(s);
+      }
+      return sockets.stream().map(ServerSocket::getLocalPort).toList();
+    } finally {
+      for (ServerSocket s : sockets) {
+        s.close();
+      }
+    }
+  }
+}
