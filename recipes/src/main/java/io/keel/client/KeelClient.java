@@ -1,0 +1,493 @@
+package io.keel.client;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.CloseSessionOp;
+import io.keel.proto.CreateOp;
+import io.keel.proto.CreateSessionOp;
+import io.keel.proto.DeleteOp;
+import io.keel.proto.MultiOp;
+import io.keel.proto.PathOp;
+import io.keel.proto.ReadRequest;
+import io.keel.proto.Response;
+import io.keel.proto.SetAclOp;
+import io.keel.proto.SetDataOp;
+import io.keel.proto.WriteRequest;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connection to a Keel cluster, with ZooKeeper's operations and semantics.
+ *
+ * <p>Connect with a ZooKeeper-style string of some of the servers ({@code host:port,host:port});
+ * the client learns the cluster's members from them. Every operation has an asynchronous form
+ * returning a {@link CompletableFuture} (many may be in flight at once) and a blocking form that
+ * waits for it, with the client's default timeout or a {@link Duration} of the caller's.
+ *
+ * <p>Order: operations of one client are applied and answered in the order they were issued
+ * (ZooKeeper's FIFO client order). Writes are linearizable; reads are served by the current
+ * leader and reflect every write acknowledged before them.
+ *
+ * <p>Failures: every failure is a {@link KeelException} (unchecked). From an async call it
+ * completes the future exceptionally. {@link KeelException.ConnectionLossException} and
+ * {@link KeelException.OperationTimeoutException} leave a write's outcome unknown. The client
+ * retries through leader changes with bounded exponential backoff.
+ *
+ * <p>Each client opens a session when it connects, owning its ephemeral nodes; {@link #close}
+ * closes the session and removes its ephemerals at once. Thread-safe; {@code close} is idempotent.
+ */
+public final class KeelClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KeelClient.class);
+
+  /** Any version: the -1 of ZooKeeper's APIs. */
+  public static final int ANY_VERSION = -1;
+
+  /** Larger data cannot cross the transport; the server's own, smaller limit applies before it. */
+  static final int TRANSPORT_MAX_DATA_BYTES = 48 * 1024 * 1024;
+
+  private final String connectString;
+  private final RaftClient raft;
+  private final Duration requestTimeout;
+  private final long sessionId;
+  private final int sessionTimeoutMs;
+  private final AtomicLong requestIds = new AtomicLong();
+  private final AtomicLong lastZxid = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private KeelClient(Builder b, RaftClient raft, RaftGroup group) {
+    this.connectString = b.connectString;
+    this.raft = raft;
+    this.requestTimeout = b.requestTimeout;
+    Response session;
+    try {
+      session = await(send(WriteRequest.newBuilder().setCreateSession(
+          CreateSessionOp.newBuilder().setTimeoutMs((int) b.sessionTimeout.toMillis()))),
+          b.connectTimeout);
+    } catch (KeelException e) {
+      closeQuietly(raft);
+      throw e;
+    }
+    this.sessionId = session.getSession().getSessionId();
+    this.sessionTimeoutMs = session.getSession().getTimeoutMs();
+    LOG.debug("Connected to {} (group {}), session 0x{}", connectString, group.getGroupId(),
+        Long.toHexString(sessionId));
+  }
+
+  /** Connects with default settings. */
+  public static KeelClient connect(String connectString) {
+    return builder(connectString).build();
+  }
+
+  public static Builder builder(String connectString) {
+    return new Builder(connectString);
+  }
+
+  /** Settings of a client; {@link #build()} connects. Not thread-safe. */
+  public static final class Builder {
+    private final String connectString;
+    private Duration requestTimeout = Duration.ofSeconds(15);
+    private Duration connectTimeout = Duration.ofSeconds(15);
+    private Duration sessionTimeout = Duration.ofSeconds(30);
+
+    private Builder(String connectString) {
+      this.connectString = connectString;
+    }
+
+    /** Default timeout of every operation (async ones too); default 15 s. */
+    public Builder requestTimeout(Duration timeout) {
+      this.requestTimeout = positive(timeout, "requestTimeout");
+      return this;
+    }
+
+    /** How long {@link #build()} tries to reach the cluster; default 15 s. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /** Session timeout to ask for; the servers clamp it into their bounds. Default 30 s. */
+    public Builder sessionTimeout(Duration timeout) {
+      this.sessionTimeout = positive(timeout, "sessionTimeout");
+      return this;
+    }
+
+    /** Discovers the cluster from the connect string, opens a session, and returns the client. */
+    public KeelClient build() {
+      List<String> addresses = RaftTransport.parseConnectString(connectString);
+      RaftGroup group = RaftTransport.discover(addresses, connectTimeout);
+      RaftClient raft = RaftTransport.newClient(group, requestTimeout);
+      return new KeelClient(this, raft, group);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      if (d == null || d.isNegative() || d.isZero() || d.toDays() > 365) {
+        throw KeelException.create(KeelException.Code.BADARGUMENTS, null,
+            name + " must be positive and at most a year, got " + d);
+      }
+      return d;
+    }
+  }
+
+  // ------------------------------------------------------------------ async API
+
+  /** Creates a node; completes with its actual path (with any sequential suffix). */
+  public CompletableFuture<String> createAsync(String path, byte[] data, CreateMode mode) {
+    return createAsync(path, data, mode, CreateOptions.DEFAULT).thenApply(Created::path);
+  }
+
+  /** Creates a node with an ACL and/or TTL; completes with its path and stat. */
+  public CompletableFuture<Created> createAsync(String path, byte[] data, CreateMode mode,
+                                                CreateOptions options) {
+    return checkedData(data).thenCompose(ok -> write(
+        WriteRequest.newBuilder().setCreate(createOp(path, data, mode, options))))
+        .thenApply(r -> new Created(r.getCreate().getPath(), Stat.of(r.getCreate().getStat())));
+  }
+
+  /** Deletes a node if its version matches ({@link #ANY_VERSION} for any). */
+  public CompletableFuture<Void> deleteAsync(String path, int version) {
+    return write(WriteRequest.newBuilder().setDelete(
+        DeleteOp.newBuilder().setPath(path).setVersion(version))).thenApply(r -> null);
+  }
+
+  /** Replaces a node's data if its version matches; completes with the new stat. */
+  public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
+    return checkedData(data).thenCompose(ok -> write(WriteRequest.newBuilder().setSetData(
+        SetDataOp.newBuilder().setPath(path).setData(bytes(data)).setVersion(version))))
+        .thenApply(r -> Stat.of(r.getStat()));
+  }
+
+  /** The node's stat, or empty if there is no such node. */
+  public CompletableFuture<Optional<Stat>> existsAsync(String path) {
+    return send(ReadRequest.newBuilder().setExists(pathOp(path)), KeelException.Code.NONODE)
+        .thenApply(r -> r.getErrValue() == 0 ? Optional.of(Stat.of(r.getStat())) : Optional.empty());
+  }
+
+  /** The node's data and stat. */
+  public CompletableFuture<NodeData> getDataAsync(String path) {
+    return read(ReadRequest.newBuilder().setGetData(pathOp(path)))
+        .thenApply(r -> new NodeData(r.getData().getData().toByteArray(), Stat.of(r.getData().getStat())));
+  }
+
+  /** The node's child names, sorted. */
+  public CompletableFuture<List<String>> getChildrenAsync(String path) {
+    return getChildrenWithStatAsync(path).thenApply(Children::names);
+  }
+
+  /** The node's child names (sorted) with the node's stat. */
+  public CompletableFuture<Children> getChildrenWithStatAsync(String path) {
+    return read(ReadRequest.newBuilder().setGetChildren(pathOp(path)))
+        .thenApply(r -> new Children(List.copyOf(r.getChildren().getChildrenList()),
+            Stat.of(r.getChildren().getStat())));
+  }
+
+  /** The number of all nodes below the node (children, grandchildren, ...). */
+  public CompletableFuture<Long> getAllChildrenNumberAsync(String path) {
+    return read(ReadRequest.newBuilder().setGetAllChildrenNumber(pathOp(path)))
+        .thenApply(r -> r.getCount().getCount());
+  }
+
+  /** This session's ephemeral nodes whose path starts with {@code prefix} ("/" for all), sorted. */
+  public CompletableFuture<List<String>> getEphemeralsAsync(String prefix) {
+    return read(ReadRequest.newBuilder().setGetEphemerals(pathOp(prefix)))
+        .thenApply(r -> List.copyOf(r.getPaths().getPathsList()));
+  }
+
+  /** The node's ACL and stat. */
+  public CompletableFuture<AclData> getAclAsync(String path) {
+    return read(ReadRequest.newBuilder().setGetAcl(pathOp(path)))
+        .thenApply(r -> new AclData(r.getAcl().getAclList().stream().map(Acl::of).toList(),
+            Stat.of(r.getAcl().getStat())));
+  }
+
+  /** Replaces the node's ACL if its ACL version matches; completes with the new stat. */
+  public CompletableFuture<Stat> setAclAsync(String path, List<Acl> acl, int aclVersion) {
+    SetAclOp.Builder op = SetAclOp.newBuilder().setPath(path).setVersion(aclVersion);
+    acl.forEach(a -> op.addAcl(a.toProto()));
+    return write(WriteRequest.newBuilder().setSetAcl(op)).thenApply(r -> Stat.of(r.getStat()));
+  }
+
+  /**
+   * Applies every op at one zxid, or none. On failure the future fails with the failing op's
+   * exception, whose {@link KeelException#results()} holds one {@link OpResult.ErrorResult} per op.
+   */
+  public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
+    MultiOp.Builder multi = MultiOp.newBuilder();
+    for (Op op : ops) {
+      if (op instanceof Op.Create c && c.data() != null && c.data().length > TRANSPORT_MAX_DATA_BYTES
+          || op instanceof Op.SetData s && s.data() != null && s.data().length > TRANSPORT_MAX_DATA_BYTES) {
+        return CompletableFuture.failedFuture(tooLarge(op.path()));
+      }
+      multi.addOps(op.toProto());
+    }
+    return write(WriteRequest.newBuilder().setMulti(multi))
+        .thenApply(r -> r.getMulti().getResultsList().stream().map(OpResult::of).toList());
+  }
+
+  // ------------------------------------------------------------------ blocking API
+
+  public String create(String path, byte[] data, CreateMode mode) {
+    return await(createAsync(path, data, mode), requestTimeout);
+  }
+
+  public String create(String path, byte[] data, CreateMode mode, Duration timeout) {
+    return await(createAsync(path, data, mode), timeout);
+  }
+
+  public Created create(String path, byte[] data, CreateMode mode, CreateOptions options) {
+    return await(createAsync(path, data, mode, options), requestTimeout);
+  }
+
+  public Created create(String path, byte[] data, CreateMode mode, CreateOptions options,
+                        Duration timeout) {
+    return await(createAsync(path, data, mode, options), timeout);
+  }
+
+  public void delete(String path, int version) {
+    await(deleteAsync(path, version), requestTimeout);
+  }
+
+  public void delete(String path, int version, Duration timeout) {
+    await(deleteAsync(path, version), timeout);
+  }
+
+  public Stat setData(String path, byte[] data, int version) {
+    return await(setDataAsync(path, data, version), requestTimeout);
+  }
+
+  public Stat setData(String path, byte[] data, int version, Duration timeout) {
+    return await(setDataAsync(path, data, version), timeout);
+  }
+
+  public Optional<Stat> exists(String path) {
+    return await(existsAsync(path), requestTimeout);
+  }
+
+  public Optional<Stat> exists(String path, Duration timeout) {
+    return await(existsAsync(path), timeout);
+  }
+
+  public NodeData getData(String path) {
+    return await(getDataAsync(path), requestTimeout);
+  }
+
+  public NodeData getData(String path, Duration timeout) {
+    return await(getDataAsync(path), timeout);
+  }
+
+  public List<String> getChildren(String path) {
+    return await(getChildrenAsync(path), requestTimeout);
+  }
+
+  public List<String> getChildren(String path, Duration timeout) {
+    return await(getChildrenAsync(path), timeout);
+  }
+
+  public Children getChildrenWithStat(String path) {
+    return await(getChildrenWithStatAsync(path), requestTimeout);
+  }
+
+  public Children getChildrenWithStat(String path, Duration timeout) {
+    return await(getChildrenWithStatAsync(path), timeout);
+  }
+
+  public long getAllChildrenNumber(String path) {
+    return await(getAllChildrenNumberAsync(path), requestTimeout);
+  }
+
+  public long getAllChildrenNumber(String path, Duration timeout) {
+    return await(getAllChildrenNumberAsync(path), timeout);
+  }
+
+  public List<String> getEphemerals(String prefix) {
+    return await(getEphemeralsAsync(prefix), requestTimeout);
+  }
+
+  public List<String> getEphemerals(String prefix, Duration timeout) {
+    return await(getEphemeralsAsync(prefix), timeout);
+  }
+
+  public AclData getAcl(String path) {
+    return await(getAclAsync(path), requestTimeout);
+  }
+
+  public AclData getAcl(String path, Duration timeout) {
+    return await(getAclAsync(path), timeout);
+  }
+
+  public Stat setAcl(String path, List<Acl> acl, int aclVersion) {
+    return await(setAclAsync(path, acl, aclVersion), requestTimeout);
+  }
+
+  public Stat setAcl(String path, List<Acl> acl, int aclVersion, Duration timeout) {
+    return await(setAclAsync(path, acl, aclVersion), timeout);
+  }
+
+  public List<OpResult> multi(List<Op> ops) {
+    return await(multiAsync(ops), requestTimeout);
+  }
+
+  public List<OpResult> multi(List<Op> ops, Duration timeout) {
+    return await(multiAsync(ops), timeout);
+  }
+
+  // ------------------------------------------------------------------ session and state
+
+  /** This client's session id: the {@code ephemeralOwner} of its ephemeral nodes. */
+  public long sessionId() {
+    return sessionId;
+  }
+
+  /** The session timeout the cluster granted, in milliseconds. */
+  public int sessionTimeoutMs() {
+    return sessionTimeoutMs;
+  }
+
+  /** The largest zxid this client has seen in any reply. */
+  public long lastZxid() {
+    return lastZxid.get();
+  }
+
+  /** Closes the session (its ephemerals are deleted at once) and releases connections. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      await(send(WriteRequest.newBuilder().setCloseSession(
+          CloseSessionOp.newBuilder().setSessionId(sessionId))), requestTimeout);
+    } catch (KeelException e) {
+      LOG.warn("Could not close session 0x{} cleanly: {}", Long.toHexString(sessionId), e.getMessage());
+    } finally {
+      closeQuietly(raft);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "KeelClient{" + connectString + ", session 0x" + Long.toHexString(sessionId) + "}";
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private CompletableFuture<Response> write(WriteRequest.Builder request) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
+          null, "the client is closed"));
+    }
+    return send(request);
+  }
+
+  private CompletableFuture<Response> send(WriteRequest.Builder request) {
+    // sessionId is still 0 while the constructor opens the session.
+    request.setSessionId(sessionId).setRequestId(requestIds.incrementAndGet());
+    return reply(raft.async().send(message(request.build().toByteString())), null);
+  }
+
+  private CompletableFuture<Response> read(ReadRequest.Builder request) {
+    return send(request, null);
+  }
+
+  /** A read whose {@code tolerated} error code completes normally instead of failing. */
+  private CompletableFuture<Response> send(ReadRequest.Builder request, KeelException.Code tolerated) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
+          null, "the client is closed"));
+    }
+    request.setSessionId(sessionId);
+    return reply(raft.async().sendReadOnly(message(request.build().toByteString())), tolerated);
+  }
+
+  private CompletableFuture<Response> reply(CompletableFuture<RaftClientReply> sent,
+                                            KeelException.Code tolerated) {
+    return sent.handle((reply, error) -> {
+      Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+      if (failure != null) {
+        throw RaftTransport.translate(failure);
+      }
+      Response r;
+      try {
+        r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      } catch (InvalidProtocolBufferException e) {
+        throw KeelException.create(KeelException.Code.MARSHALLINGERROR, null,
+            "unreadable reply from the server: " + e.getMessage());
+      }
+      lastZxid.accumulateAndGet(r.getZxid(), Math::max);
+      if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
+        throw RaftTransport.toException(r);
+      }
+      return r;
+    }).orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Waits for an async result: the one place blocking calls turn futures into values. */
+  static <T> T await(CompletableFuture<T> future, Duration timeout) {
+    try {
+      return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw KeelException.create(KeelException.Code.OPERATIONTIMEOUT, null,
+          "no reply within " + timeout.toMillis() + " ms; the outcome is unknown", e, null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw KeelException.create(KeelException.Code.CONNECTIONLOSS, null,
+          "interrupted while waiting for a reply; the outcome is unknown", e, null);
+    } catch (ExecutionException e) {
+      throw RaftTransport.rethrowHere(e.getCause());
+    }
+  }
+
+  private static CompletableFuture<Void> checkedData(byte[] data) {
+    if (data != null && data.length > TRANSPORT_MAX_DATA_BYTES) {
+      return CompletableFuture.failedFuture(tooLarge(null));
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private static KeelException tooLarge(String path) {
+    return KeelException.create(KeelException.Code.BADARGUMENTS, path,
+        "data exceeds " + TRANSPORT_MAX_DATA_BYTES + " bytes, more than any server accepts");
+  }
+
+  static CreateOp createOp(String path, byte[] data, CreateMode mode, CreateOptions options) {
+    CreateOp.Builder op = CreateOp.newBuilder().setPath(path).setData(bytes(data))
+        .setMode(mode.toProto()).setTtl(options.ttlMs());
+    options.acl().forEach(a -> op.addAcl(a.toProto()));
+    return op.build();
+  }
+
+  static ByteString bytes(byte[] data) {
+    return data == null ? ByteString.EMPTY : ByteString.copyFrom(data);
+  }
+
+  private static PathOp pathOp(String path) {
+    return PathOp.newBuilder().setPath(path == null ? "" : path).build();
+  }
+
+  private static Message message(ByteString bytes) {
+    // Keel's protobuf and Ratis's shaded one are different classes; wrap without copying.
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes.asReadOnlyByteBuffer()));
+  }
+
+  private static void closeQuietly(RaftClient raft) {
+    try {
+      raft.close();
+    } catch (IOException e) {
+      LOG.debug("Error closing the Raft client", e);
+    }
+  }
+}

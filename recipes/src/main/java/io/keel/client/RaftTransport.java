@@ -1,0 +1,222 @@
+package io.keel.client;
+
+import io.keel.proto.Response;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * Everything about Ratis the client needs: connect strings, discovering the group from any server,
+ * building the Raft client, and translating Ratis failures into {@link KeelException}s. The one
+ * place where Ratis exceptions are translated.
+ */
+final class RaftTransport {
+  /** Marker the server puts before a refused request's encoded Response (RejectedRequestException). */
+  static final String REJECTION_MARKER = "keel-response:";
+
+  private RaftTransport() {}
+
+  /** Splits {@code host:port,host:port}; a bad entry is a BADARGUMENTS error naming it. */
+  static List<String> parseConnectString(String connectString) {
+    if (connectString == null || connectString.isBlank()) {
+      throw KeelException.create(KeelException.Code.BADARGUMENTS, null,
+          "connect string is empty; expected host:port[,host:port...]");
+    }
+    List<String> out = new ArrayList<>();
+    for (String part : connectString.split(",")) {
+      String hp = part.strip();
+      // ZooKeeper allows a chroot suffix on the last entry; Keel does not have chroots yet.
+      try {
+        URI uri = new URI("keel://" + hp);
+        if (uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535
+            || uri.getPath() != null && !uri.getPath().isEmpty()) {
+          throw new IllegalArgumentException();
+        }
+        out.add(uri.getHost() + ":" + uri.getPort());
+      } catch (Exception e) {
+        throw KeelException.create(KeelException.Code.BADARGUMENTS, null,
+            "connect string entry '" + hp + "' is not host:port");
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Asks the servers of the connect string, in random order, for the Raft group they serve, until
+   * one answers or {@code timeout} passes.
+   */
+  static RaftGroup discover(List<String> addresses, Duration timeout) {
+    List<String> order = new ArrayList<>(addresses);
+    Collections.shuffle(order);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Exception last = null;
+    long backoffMs = 50;
+    while (true) {
+      for (String address : order) {
+        try {
+          RaftGroup g = askForGroup(address);
+          if (g != null) {
+            return g;
+          }
+        } catch (IOException | RuntimeException e) {
+          // gRPC reports an unreachable address as an unchecked StatusRuntimeException.
+          last = e;
+        }
+        if (System.nanoTime() > deadline) {
+          break;
+        }
+      }
+      long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (leftMs <= 0) {
+        throw KeelException.create(KeelException.Code.CONNECTIONLOSS, null,
+            "no Keel server reachable at " + String.join(",", addresses) + " within "
+                + timeout.toMillis() + " ms" + (last == null ? "" : " (last error: " + rootMessage(last) + ")"),
+            last, null);
+      }
+      try {
+        Thread.sleep(Math.min(backoffMs, leftMs));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw KeelException.create(KeelException.Code.CONNECTIONLOSS, null,
+            "interrupted while connecting", e, null);
+      }
+      backoffMs = Math.min(1000, backoffMs * 2);
+    }
+  }
+
+  private static RaftGroup askForGroup(String address) throws IOException {
+    // Ids are unknown until a server tells us; admin requests are not checked against them.
+    RaftPeerId probeId = RaftPeerId.valueOf("probe-" + address.replace(':', '_'));
+    RaftPeer probe = RaftPeer.newBuilder().setId(probeId).setAddress(address).build();
+    RaftProperties p = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    try (RaftClient c = RaftClient.newBuilder()
+        .setRaftGroup(RaftGroup.valueOf(RaftGroupId.randomId(), probe))
+        .setProperties(p)
+        .setRetryPolicy(RetryPolicies.noRetry())
+        .build()) {
+      List<RaftGroupId> groups = c.getGroupManagementApi(probeId).list().getGroupIds();
+      if (groups.isEmpty()) {
+        return null;
+      }
+      GroupInfoReply info = c.getGroupManagementApi(probeId).info(groups.get(0));
+      return info.getGroup();
+    }
+  }
+
+  /** The client every operation goes through: async, bounded exponential backoff. */
+  static RaftClient newClient(RaftGroup group, Duration requestTimeout) {
+    RaftProperties p = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1000);
+    // Ratis retries forever without a pause by default; stop around the request timeout instead.
+    int attempts = (int) Math.max(5, requestTimeout.toMillis() / 500);
+    ExponentialBackoffRetry retry = ExponentialBackoffRetry.newBuilder()
+        .setBaseSleepTime(TimeDuration.valueOf(50, TimeUnit.MILLISECONDS))
+        .setMaxSleepTime(TimeDuration.valueOf(1, TimeUnit.SECONDS))
+        .setMaxAttempts(attempts)
+        .build();
+    return RaftClient.newBuilder()
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(group)
+        .setProperties(p)
+        .setRetryPolicy(retry)
+        .build();
+  }
+
+  /** A failed reply as the user-facing exception. */
+  static KeelException toException(Response r) {
+    List<OpResult> results = r.hasMulti()
+        ? r.getMulti().getResultsList().stream().map(OpResult::of).toList()
+        : null;
+    return KeelException.create(KeelException.Code.of(r.getErrValue()), r.getPath(), r.getMessage(),
+        null, results);
+  }
+
+  /** Any failure from Ratis or the transport as a {@link KeelException}. */
+  static KeelException translate(Throwable t) {
+    Throwable e = unwrap(t);
+    if (e instanceof KeelException k) {
+      return k;
+    }
+    if (e instanceof StateMachineException) {
+      String msg = String.valueOf(e.getMessage());
+      int at = msg.indexOf(REJECTION_MARKER);
+      if (at >= 0) {
+        String encoded = msg.substring(at + REJECTION_MARKER.length()).strip().split("\\s", 2)[0];
+        try {
+          return toException(Response.parseFrom(Base64.getDecoder().decode(encoded)));
+        } catch (IOException | IllegalArgumentException ignored) {
+          // fall through to a generic error carrying the server's text
+        }
+      }
+      return KeelException.create(KeelException.Code.SYSTEMERROR, null, msg, e, null);
+    }
+    if (e instanceof TimeoutException) {
+      return KeelException.create(KeelException.Code.OPERATIONTIMEOUT, null,
+          "no reply in time; the outcome is unknown", e, null);
+    }
+    if (e instanceof RaftRetryFailureException || e instanceof AlreadyClosedException
+        || e instanceof IOException) {
+      return KeelException.create(KeelException.Code.CONNECTIONLOSS, null,
+          "lost the cluster (" + rootMessage(e) + "); the outcome is unknown", e, null);
+    }
+    return KeelException.create(KeelException.Code.SYSTEMERROR, null, rootMessage(e), e, null);
+  }
+
+  /** Re-raises a failure from another thread in the caller's thread, keeping the original as cause. */
+  static KeelException rethrowHere(Throwable t) {
+    KeelException k = translate(t);
+    return KeelException.create(k.code(), k.path(), detail(k), k, k.results());
+  }
+
+  private static String detail(KeelException k) {
+    // The message already starts with the code and path; keep only what follows them.
+    String m = k.getMessage();
+    String prefix = k.code() + (k.path() == null ? "" : " for " + k.path());
+    if (m != null && m.startsWith(prefix)) {
+      m = m.substring(prefix.length());
+      return m.startsWith(": ") ? m.substring(2) : m;
+    }
+    return m;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable e = t;
+    while (e.getCause() != null && e.getCause() != e) {
+      e = e.getCause();
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+}
