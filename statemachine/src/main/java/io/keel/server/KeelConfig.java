@@ -30,6 +30,7 @@ import java.util.function.Function;
  * maxDataBytes=1048576               largest znode data accepted; one write (a multi included)
  *                                    carries at most this much data plus 64 KiB of paths and ACLs
  * logSegmentSizeBytes=33554432       Raft log segment size; old segments are purged whole
+ * snapshotOnStop=true                a node stopping cleanly snapshots first, to restart faster
  * containerCheckIntervalMs=60000     how often the leader looks for containers / TTL nodes to reap
  * electionTimeoutMinMs=1000          Raft election timeout range
  * electionTimeoutMaxMs=2000
@@ -64,7 +65,8 @@ public final class KeelConfig {
   private static final Set<String> SCALAR_KEYS = Set.of(
       "id", "dataDir", "tickTime", "minSessionTimeout", "maxSessionTimeout", "snapCount",
       "snapRetainCount", "maxDataBytes", "containerCheckIntervalMs", "electionTimeoutMinMs",
-      "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes");
+      "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes",
+      "snapshotOnStop");
 
   private final int id;
   private final Path dataDir;
@@ -81,6 +83,7 @@ public final class KeelConfig {
   private final int requestTimeoutMs;
   private final String clusterName;
   private final long logSegmentSizeBytes;
+  private final boolean snapshotOnStop;
 
   private KeelConfig(Map<String, String> kv, Path baseDir) {
     Map<String, String> scalars = new LinkedHashMap<>();
@@ -102,6 +105,14 @@ public final class KeelConfig {
     }
     if (servers.values().stream().noneMatch(m -> m.role() == Role.VOTER)) {
       throw new ConfigException("server.N: at least one member must be a voter (not :observer)");
+    }
+    Map<String, Integer> addresses = new LinkedHashMap<>();
+    for (Member m : servers.values()) {
+      Integer other = addresses.putIfAbsent(m.address(), m.id());
+      if (other != null) {
+        throw new ConfigException("server." + m.id() + " and server." + other
+            + " have the same address " + m.address());
+      }
     }
     this.members = List.copyOf(servers.values());
     this.id = intValue(scalars, "id", null, 1, Integer.MAX_VALUE);
@@ -137,6 +148,7 @@ public final class KeelConfig {
           + ") must hold the largest write: maxDataBytes + " + REQUEST_OVERHEAD_BYTES + " = "
           + maxRequestBytes());
     }
+    this.snapshotOnStop = booleanValue(scalars, "snapshotOnStop", true);
     this.clusterName = scalars.getOrDefault("clusterName", "keel");
     if (!clusterName.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new ConfigException("clusterName '" + clusterName
@@ -203,6 +215,19 @@ public final class KeelConfig {
     return new Member(n, parts[0], port, role);
   }
 
+  private static boolean booleanValue(Map<String, String> kv, String key, boolean dflt) {
+    String v = kv.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    return switch (v) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException("config key '" + key + "': '" + v
+          + "' is not true or false");
+    };
+  }
+
   private static String required(Map<String, String> kv, String key) {
     String v = kv.get(key);
     if (v == null || v.isEmpty()) {
@@ -260,6 +285,7 @@ public final class KeelConfig {
   public int requestTimeoutMs() { return requestTimeoutMs; }
   public String clusterName() { return clusterName; }
   public long logSegmentSizeBytes() { return logSegmentSizeBytes; }
+  public boolean snapshotOnStop() { return snapshotOnStop; }
 
   /** The largest write the leader accepts, in bytes: maxDataBytes plus the overhead allowance. */
   public int maxRequestBytes() {
@@ -282,7 +308,7 @@ public final class KeelConfig {
         + " maxDataBytes=" + maxDataBytes + " electionTimeout=[" + electionTimeoutMinMs + ", "
         + electionTimeoutMaxMs + "] requestTimeoutMs=" + requestTimeoutMs
         + " containerCheckIntervalMs=" + containerCheckIntervalMs
-        + " logSegmentSizeBytes=" + logSegmentSizeBytes);
+        + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop);
     return String.join("\n  ", lines);
   }
 }

@@ -128,6 +128,9 @@ public final class KeelServer implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, c.snapCount());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, c.snapRetainCount());
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Keep the log behind the older retained snapshots, so one can stand in for a corrupt newer one.
+    RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, c.snapCount() * (c.snapRetainCount() - 1));
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, c.snapshotOnStop());
     // Otherwise the leader appends a commit-index entry after every write, doubling the log; a new
     // leader's first entry re-establishes the commit index after a restart anyway.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
@@ -171,6 +174,15 @@ public final class KeelServer implements AutoCloseable {
     }
   }
 
+  /** False once this node's Raft group member has stopped, by {@link #close} or a fatal error. */
+  public boolean isAlive() {
+    try {
+      return !closed && raftServer.getDivision(group.getGroupId()).getInfo().isAlive();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** This node's current Raft term (ZooKeeper's epoch). */
   public long currentTerm() throws IOException {
     return raftServer.getDivision(group.getGroupId()).getInfo().getCurrentTerm();
@@ -181,9 +193,10 @@ public final class KeelServer implements AutoCloseable {
    * the log index it covers.
    */
   public long takeSnapshot(Duration timeout) throws IOException {
+    // A creation gap of 1: Ratis otherwise silently skips snapshots closer than 1024 entries.
     RaftClientReply reply = raftServer.snapshotManagement(SnapshotManagementRequest.newCreate(
         ClientId.randomId(), raftServer.getId(), group.getGroupId(),
-        SNAPSHOT_CALL_IDS.incrementAndGet(), timeout.toMillis()));
+        SNAPSHOT_CALL_IDS.incrementAndGet(), timeout.toMillis(), 1));
     if (!reply.isSuccess()) {
       throw new IOException("snapshot of node " + config.id() + " failed", reply.getException());
     }
@@ -239,9 +252,10 @@ public final class KeelServer implements AutoCloseable {
       }
     }, "keel-shutdown"));
     try {
-      // Ratis closes a server on its own after a fatal error (e.g. a failed apply): exit then too.
+      // Ratis closes the group's division on its own after a fatal error (e.g. a failed apply),
+      // leaving the server process up: exit then too, so a supervisor can see it.
       while (!stopped.await(1, TimeUnit.SECONDS)) {
-        if (server.raftServer().getLifeCycleState().isClosingOrClosed()) {
+        if (!server.isAlive()) {
           LOG.error("Keel node {} stopped after a fatal error; see the log above", config.id());
           return 1;
         }

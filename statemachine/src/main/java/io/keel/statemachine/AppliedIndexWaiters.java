@@ -1,7 +1,6 @@
 package io.keel.statemachine;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
@@ -12,29 +11,31 @@ import java.util.concurrent.ConcurrentSkipListMap;
  *
  * <p>Replaces {@code BaseStateMachine.queryStale}'s waiting, which can hang while applies progress
  * (see RATIS_NOTES). Thread-safe: {@link #await} from reader threads, {@link #applied} from the
- * apply thread.
+ * apply thread. Waiters on one index share one future; callers get a dependent copy so that
+ * nothing they do to it reaches the others.
  */
 final class AppliedIndexWaiters {
-  private final ConcurrentNavigableMap<Long, List<CompletableFuture<Void>>> waiters =
+  private final ConcurrentNavigableMap<Long, CompletableFuture<Void>> waiters =
       new ConcurrentSkipListMap<>();
   private volatile long applied = -1;
+  private volatile boolean closed;
 
   /** Completes when {@code index} has been applied: at once if it already has. */
   CompletableFuture<Void> await(long index) {
     if (index <= applied) {
       return CompletableFuture.completedFuture(null);
     }
-    CompletableFuture<Void> f = new CompletableFuture<>();
-    waiters.compute(index, (k, list) -> {
-      List<CompletableFuture<Void>> l = list == null ? new ArrayList<>(1) : list;
-      l.add(f);
-      return l;
-    });
-    // The apply thread may have passed index between the check and the insert.
+    if (closed) {
+      return CompletableFuture.failedFuture(new IOException("the state machine is closed"));
+    }
+    CompletableFuture<Void> shared = waiters.computeIfAbsent(index, k -> new CompletableFuture<>());
+    // The apply thread may have passed index, or closed, between the checks and the insert.
     if (index <= applied) {
       releaseUpTo(applied);
+    } else if (closed) {
+      failAll(new IOException("the state machine is closed"));
     }
-    return f;
+    return shared.thenApply(v -> v);
   }
 
   void applied(long index) {
@@ -45,24 +46,20 @@ final class AppliedIndexWaiters {
   }
 
   private void releaseUpTo(long index) {
-    ConcurrentNavigableMap<Long, List<CompletableFuture<Void>>> ready = waiters.headMap(index, true);
-    for (Long k : ready.keySet()) {
-      List<CompletableFuture<Void>> list = waiters.remove(k);
-      if (list != null) {
-        synchronized (list) {
-          list.forEach(f -> f.complete(null));
-        }
+    for (Map.Entry<Long, CompletableFuture<Void>> e = waiters.firstEntry();
+         e != null && e.getKey() <= index; e = waiters.firstEntry()) {
+      if (waiters.remove(e.getKey(), e.getValue())) {
+        e.getValue().complete(null);
       }
     }
   }
 
-  /** Fails every waiter: the state machine is closing. */
+  /** Fails every waiter, now and later: the state machine is closing. */
   void failAll(Exception e) {
-    for (Map.Entry<Long, List<CompletableFuture<Void>>> en : waiters.entrySet()) {
-      List<CompletableFuture<Void>> list = waiters.remove(en.getKey());
-      if (list != null) {
-        list.forEach(f -> f.completeExceptionally(e));
-      }
+    closed = true;
+    for (Map.Entry<Long, CompletableFuture<Void>> en = waiters.pollFirstEntry(); en != null;
+         en = waiters.pollFirstEntry()) {
+      en.getValue().completeExceptionally(e);
     }
   }
 }

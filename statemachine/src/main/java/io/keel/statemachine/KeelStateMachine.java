@@ -19,6 +19,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.ratis.io.MD5Hash;
@@ -74,6 +76,11 @@ public class KeelStateMachine extends BaseStateMachine {
   private final AppliedIndexWaiters waiters = new AppliedIndexWaiters();
   private final List<String> refusedSnapshots = new CopyOnWriteArrayList<>();
   private volatile DataTree tree = new DataTree();
+  private final ExecutorService readers = Executors.newFixedThreadPool(2, r -> {
+    Thread t = new Thread(r, "keel-stale-read");
+    t.setDaemon(true);
+    return t;
+  });
   private final java.util.concurrent.atomic.AtomicInteger snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -90,16 +97,29 @@ public class KeelStateMachine extends BaseStateMachine {
       super.initialize(server, groupId, raftStorage);
       File smDir = raftStorage.getStorageDir().getStateMachineDir();
       Files.createDirectories(smDir.toPath());
+      deleteLeftoverTemporaryFiles(smDir.toPath());
       SnapshotFile.Contents loaded = loadNewestValidSnapshot(smDir.toPath());
       checkLogReachesBack(raftStorage.getStorageDir().getCurrentDir().toPath(), loaded);
       storage.init(raftStorage);
+      // Ratis resumes applying after the snapshot *it* picks; it must be the one Keel loaded.
+      SingleFileSnapshotInfo ratisPick = storage.getLatestSnapshot();
+      long ratisIndex = ratisPick == null ? -1 : ratisPick.getIndex();
+      long keelIndex = loaded == null ? -1 : loaded.index();
+      if (ratisIndex != keelIndex) {
+        throw new IOException(getId() + ": Ratis chose the snapshot at index " + ratisIndex
+            + " but Keel loaded the one at index " + keelIndex + " in " + smDir);
+      }
       install(loaded);
     });
   }
 
   @Override
   public void pause() {
-    // Ratis is about to replace the snapshot directory with one installed from the leader.
+    // Ratis is about to replace the snapshot directory with one installed from the leader. A
+    // failed install can leave us PAUSED; the next attempt pauses again.
+    if (getLifeCycle().getCurrentState() == LifeCycle.State.PAUSED) {
+      return;
+    }
     getLifeCycle().transition(LifeCycle.State.PAUSING);
     getLifeCycle().transition(LifeCycle.State.PAUSED);
   }
@@ -121,6 +141,7 @@ public class KeelStateMachine extends BaseStateMachine {
   @Override
   public void close() throws IOException {
     waiters.failAll(new IOException(getId() + ": state machine closed"));
+    readers.shutdown();
     super.close();
   }
 
@@ -133,10 +154,19 @@ public class KeelStateMachine extends BaseStateMachine {
     waiters.applied(snapshot.index());
   }
 
+  private static void deleteLeftoverTemporaryFiles(Path dir) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "snapshot.*.tmp")) {
+      for (Path p : files) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   /**
    * Picks the newest snapshot that verifies. A corrupt one is refused: logged with its problem and
    * renamed {@code *.corrupt} so that neither Keel nor Ratis (which offers snapshots to lagging
-   * followers) ever reads it again.
+   * followers) ever reads it again. A failure to read one (an I/O error, not bad content) stops
+   * the start instead: the file may well be fine.
    */
   private SnapshotFile.Contents loadNewestValidSnapshot(Path dir) throws IOException {
     List<Path> candidates = new ArrayList<>();
@@ -151,10 +181,11 @@ public class KeelStateMachine extends BaseStateMachine {
     for (Path p : candidates) {
       try {
         SnapshotFile.Contents c = SnapshotFile.read(p.toFile());
+        ensureMd5(p.toFile());
         LOG.info("{}: loaded snapshot {} ({} znodes, index {})",
             getId(), p.getFileName(), c.tree().nodeCount(), c.index());
         return c;
-      } catch (IOException e) {
+      } catch (SnapshotFile.CorruptSnapshotException e) {
         String problem = "refused snapshot " + p + ": " + e.getMessage();
         LOG.error("{}: {}", getId(), problem);
         refusedSnapshots.add(problem);
@@ -164,6 +195,24 @@ public class KeelStateMachine extends BaseStateMachine {
       }
     }
     return null;
+  }
+
+  /**
+   * Ratis picks and ships only snapshots with a matching {@code .md5}; one restored by hand, or
+   * whose md5 a crash prevented, gets it here once its own checksum has verified it.
+   */
+  private void ensureMd5(File snapshot) throws IOException {
+    MD5Hash actual = MD5FileUtil.computeMd5ForFile(snapshot);
+    MD5Hash stored;
+    try {
+      stored = MD5FileUtil.readStoredMd5ForFile(snapshot);
+    } catch (IOException e) {
+      stored = null;
+    }
+    if (!actual.equals(stored)) {
+      LOG.warn("{}: (re)writing the md5 file of verified snapshot {}", getId(), snapshot.getName());
+      MD5FileUtil.saveMD5File(snapshot, actual);
+    }
   }
 
   /**
@@ -181,9 +230,14 @@ public class KeelStateMachine extends BaseStateMachine {
       }
     }
     long resumeAt = loaded == null ? 0 : loaded.index() + 1;
-    if (firstLogIndex != Long.MAX_VALUE && firstLogIndex > resumeAt) {
-      throw new IOException("cannot recover " + getId() + ": the log starts at index "
-          + firstLogIndex + " but " + (loaded == null ? "there is no valid snapshot"
+    // No log at all after a refused snapshot is the state a follower is in right after it
+    // installed the leader's snapshot (the log before it is gone): starting empty would forget
+    // acknowledged writes.
+    boolean logGone = firstLogIndex == Long.MAX_VALUE && !refusedSnapshots.isEmpty();
+    if (logGone || firstLogIndex != Long.MAX_VALUE && firstLogIndex > resumeAt) {
+      throw new IOException("cannot recover " + getId() + ": "
+          + (logGone ? "there is no log" : "the log starts at index " + firstLogIndex) + " but "
+          + (loaded == null ? "there is no valid snapshot"
               : "the newest valid snapshot ends at index " + loaded.index())
           + (refusedSnapshots.isEmpty() ? "" : " (" + String.join("; ", refusedSnapshots) + ")")
           + ". Restore a valid snapshot into " + logDir.resolveSibling("sm")
@@ -260,11 +314,11 @@ public class KeelStateMachine extends BaseStateMachine {
     Response response;
     try {
       response = tree.apply(index, Txn.parseFrom(data.asReadOnlyByteBuffer()));
-      if (response.getErr() == Code.SYSTEMERROR) {
-        // The tree rolled the entry back; every replica does the same, so they stay equal. It is
-        // still a bug in Keel, not a user error.
-        LOG.error("{}: BUG: applying log entry {} failed inside the tree and was rolled back: {}",
-            getId(), index, response.getMessage());
+      if (response.getErr() == Code.SYSTEMERROR || response.getErr() == Code.RUNTIMEINCONSISTENCY) {
+        // The tree rolled the entry back (or refused a replayed one); every replica does the same,
+        // so they stay equal. It is still a bug in Keel, not a user error.
+        LOG.error("{}: BUG: log entry {} was not applied: {} {}",
+            getId(), index, response.getErr(), response.getMessage());
       }
     } catch (InvalidProtocolBufferException e) {
       // The leader validated this entry, so this is an entry from a different Keel version or a
@@ -315,7 +369,12 @@ public class KeelStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    return waiters.await(minIndex).thenCompose(ignored -> query(request));
+    CompletableFuture<Void> applied = waiters.await(minIndex);
+    if (applied.isDone() && !applied.isCompletedExceptionally()) {
+      return query(request);
+    }
+    // Otherwise the read would run on the apply thread that completes the waiter.
+    return applied.thenComposeAsync(ignored -> query(request), readers);
   }
 
   // ------------------------------------------------------------------ snapshots
@@ -332,8 +391,7 @@ public class KeelStateMachine extends BaseStateMachine {
       return -1;
     }
     File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-    SnapshotFile.write(tree, last.getTerm(), last.getIndex(), file);
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    MD5Hash md5 = SnapshotFile.write(tree, last.getTerm(), last.getIndex(), file);
     storage.updateLatestSnapshot(
         new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
     LOG.info("{}: wrote snapshot {} ({} znodes)", getId(), file.getName(), tree.nodeCount());

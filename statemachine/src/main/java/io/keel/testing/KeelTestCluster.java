@@ -60,6 +60,7 @@ public final class KeelTestCluster implements AutoCloseable {
           + "electionTimeoutMinMs=" + b.electionTimeoutMinMs + "\n"
           + "electionTimeoutMaxMs=" + (2 * b.electionTimeoutMinMs) + "\n"
           + "logSegmentSizeBytes=" + b.logSegmentSizeBytes + "\n"
+          + "snapshotOnStop=" + b.snapshotOnStop + "\n"
           + "containerCheckIntervalMs=1000\n";
       configs.put(i, KeelConfig.parse(text, null));
     }
@@ -79,6 +80,7 @@ public final class KeelTestCluster implements AutoCloseable {
     private int tickTime = 500;
     private int electionTimeoutMinMs = 1000;
     private long logSegmentSizeBytes = 32L << 20;
+    private boolean snapshotOnStop = true;
     private Path baseDir;
 
     public Builder voters(int n) { this.voters = n; return this; }
@@ -90,6 +92,8 @@ public final class KeelTestCluster implements AutoCloseable {
     public Builder electionTimeoutMinMs(int ms) { this.electionTimeoutMinMs = ms; return this; }
     /** Small segments let tests see old log purged after a snapshot. */
     public Builder logSegmentSizeBytes(long n) { this.logSegmentSizeBytes = n; return this; }
+    /** False makes {@link #stop} closer to a crash: no snapshot on the way down. */
+    public Builder snapshotOnStop(boolean on) { this.snapshotOnStop = on; return this; }
     /** Where node directories go; by default a new temporary directory, deleted on close. */
     public Builder baseDir(Path dir) { this.baseDir = dir; return this; }
 
@@ -160,7 +164,11 @@ public final class KeelTestCluster implements AutoCloseable {
     return s;
   }
 
-  /** Stops node {@code id} abruptly (its disk state stays, as after a crash). */
+  /**
+   * Stops node {@code id}: its Raft server closes (in this JVM a process kill is not possible; the
+   * process-level tests use {@code kill -9}). Its disk state stays. Unless the cluster was built
+   * with {@code snapshotOnStop(false)}, Ratis snapshots on the way down.
+   */
   public synchronized void stop(int id) {
     KeelServer s = running.remove(id);
     if (s != null) {
@@ -183,9 +191,22 @@ public final class KeelTestCluster implements AutoCloseable {
     }
   }
 
+  /** Stops every running node, going on past failures; the first is rethrown at the end. */
   public void stopAll() {
+    RuntimeException first = null;
     for (int id : nodeIds()) {
-      stop(id);
+      try {
+        stop(id);
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
     }
   }
 
@@ -197,17 +218,19 @@ public final class KeelTestCluster implements AutoCloseable {
 
   /** Waits until some running node is a ready leader; returns its id. */
   public int awaitLeader(Duration timeout) {
-    awaitCondition(() -> leaderId() > 0, timeout, "no leader elected");
-    return leaderId();
+    int[] found = {-1};
+    awaitCondition(() -> (found[0] = leaderId()) > 0, timeout, "no leader elected");
+    return found[0];
   }
 
   /** Waits until a ready leader other than {@code oldLeader} exists; returns its id. */
   public int awaitNewLeader(int oldLeader, Duration timeout) {
+    int[] found = {-1};
     awaitCondition(() -> {
-      int l = leaderId();
-      return l > 0 && l != oldLeader;
+      found[0] = leaderId();
+      return found[0] > 0 && found[0] != oldLeader;
     }, timeout, "no new leader after node " + oldLeader);
-    return leaderId();
+    return found[0];
   }
 
   /** Waits until every running node has applied {@code index}. */
@@ -215,6 +238,9 @@ public final class KeelTestCluster implements AutoCloseable {
     for (Map.Entry<Integer, KeelServer> e : runningServers().entrySet()) {
       try {
         e.getValue().stateMachine().awaitApplied(index).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for node " + e.getKey(), ex);
       } catch (Exception ex) {
         throw new IllegalStateException("node " + e.getKey() + " did not apply index " + index
             + " within " + timeout, ex);
@@ -239,9 +265,12 @@ public final class KeelTestCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    stopAll();
-    if (ownsBaseDir) {
-      deleteTree(baseDir);
+    try {
+      stopAll();
+    } finally {
+      if (ownsBaseDir) {
+        deleteTree(baseDir);
+      }
     }
   }
 
@@ -260,9 +289,7 @@ public final class KeelTestCluster implements AutoCloseable {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
-        ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        s.setReuseAddress(true);
-        sockets.add(s);
+        sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
       }
       return sockets.stream().map(ServerSocket::getLocalPort).toList();
     } finally {

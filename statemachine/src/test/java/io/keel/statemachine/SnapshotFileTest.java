@@ -15,7 +15,10 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.util.MD5FileUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,9 +41,11 @@ class SnapshotFileTest {
     return t;
   }
 
+  MD5Hash md5;
+
   File written(DataTree t) throws IOException {
     File f = dir.resolve("snapshot.3_100").toFile();
-    SnapshotFile.write(t, 3, 100, f);
+    md5 = SnapshotFile.write(t, 3, 100, f);
     return f;
   }
 
@@ -54,8 +59,12 @@ class SnapshotFileTest {
     assertEquals(t.digest(), c.tree().digest());
     assertEquals(101, c.tree().nodeCount());
     try (var files = Files.list(dir)) {
-      assertEquals(1, files.count(), "no temporary file is left behind");
+      assertEquals(List.of("snapshot.3_100", "snapshot.3_100.md5"),
+          files.map(p -> p.getFileName().toString()).sorted().toList(),
+          "the snapshot and the md5 Ratis ships it with; no temporary file");
     }
+    assertEquals(MD5FileUtil.computeMd5ForFile(f), md5);
+    assertEquals(md5, MD5FileUtil.readStoredMd5ForFile(f));
   }
 
   @Test
