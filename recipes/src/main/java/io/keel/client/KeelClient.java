@@ -19,10 +19,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -39,14 +42,19 @@ import org.slf4j.LoggerFactory;
  * returning a {@link CompletableFuture} (many may be in flight at once) and a blocking form that
  * waits for it, with the client's default timeout or a {@link Duration} of the caller's.
  *
- * <p>Order: operations of one client are applied and answered in the order they were issued
- * (ZooKeeper's FIFO client order). Writes are linearizable; reads are served by the current
- * leader and reflect every write acknowledged before them.
+ * <p>Order: writes of one client are applied in the order they were issued, and a read waits for
+ * the client's earlier writes, so it sees them (ZooKeeper's FIFO client order). Writes are
+ * linearizable; reads are served by the current leader and reflect every write acknowledged before
+ * them.
+ *
+ * <p>Futures complete on the client's own callback threads, never on Ratis's network threads, so
+ * a callback may call the client again, even with a blocking call.
  *
  * <p>Failures: every failure is a {@link KeelException} (unchecked). From an async call it
  * completes the future exceptionally. {@link KeelException.ConnectionLossException} and
  * {@link KeelException.OperationTimeoutException} leave a write's outcome unknown. The client
- * retries through leader changes with bounded exponential backoff.
+ * retries through leader changes with exponential backoff for at most its request timeout; a
+ * blocking call's {@link Duration} can shorten that wait, not lengthen it.
  *
  * <p>Each client opens a session when it connects, owning its ephemeral nodes; {@link #close}
  * closes the session and removes its ephemerals at once. Thread-safe; {@code close} is idempotent.
@@ -57,29 +65,40 @@ public final class KeelClient implements AutoCloseable {
   /** Any version: the -1 of ZooKeeper's APIs. */
   public static final int ANY_VERSION = -1;
 
-  /** Larger data cannot cross the transport; the server's own, smaller limit applies before it. */
-  static final int TRANSPORT_MAX_DATA_BYTES = 48 * 1024 * 1024;
+  /** Larger requests cannot cross the transport; the servers' own, smaller limit applies first. */
+  static final int TRANSPORT_MAX_REQUEST_BYTES = 48 * 1024 * 1024;
 
   private final String connectString;
-  private final RaftClient raft;
+  private final RaftGroup group;
+  private final AtomicReference<RaftClient> raft;
+  private final ExecutorService callbacks;
   private final Duration requestTimeout;
+  /** Completes when the last write issued so far has its reply: reads wait for it (FIFO order). */
+  private CompletableFuture<?> lastWrite = CompletableFuture.completedFuture(null);
   private final long sessionId;
   private final int sessionTimeoutMs;
   private final AtomicLong requestIds = new AtomicLong();
   private final AtomicLong lastZxid = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private KeelClient(Builder b, RaftClient raft, RaftGroup group) {
+  private KeelClient(Builder b, RaftGroup group) {
     this.connectString = b.connectString;
-    this.raft = raft;
+    this.group = group;
     this.requestTimeout = b.requestTimeout;
+    this.raft = new AtomicReference<>(RaftTransport.newClient(group, requestTimeout));
+    this.callbacks = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "keel-client-callback");
+      t.setDaemon(true);
+      return t;
+    });
     Response session;
     try {
+      int wanted = (int) Math.min(Integer.MAX_VALUE, b.sessionTimeout.toMillis());
       session = await(send(WriteRequest.newBuilder().setCreateSession(
-          CreateSessionOp.newBuilder().setTimeoutMs((int) b.sessionTimeout.toMillis()))),
-          b.connectTimeout);
+          CreateSessionOp.newBuilder().setTimeoutMs(wanted))), b.connectTimeout);
     } catch (KeelException e) {
-      closeQuietly(raft);
+      closeQuietly(raft.get());
+      callbacks.shutdown();
       throw e;
     }
     this.sessionId = session.getSession().getSessionId();
@@ -130,8 +149,7 @@ public final class KeelClient implements AutoCloseable {
     public KeelClient build() {
       List<String> addresses = RaftTransport.parseConnectString(connectString);
       RaftGroup group = RaftTransport.discover(addresses, connectTimeout);
-      RaftClient raft = RaftTransport.newClient(group, requestTimeout);
-      return new KeelClient(this, raft, group);
+      return new KeelClient(this, group);
     }
 
     private static Duration positive(Duration d, String name) {
@@ -153,21 +171,24 @@ public final class KeelClient implements AutoCloseable {
   /** Creates a node with an ACL and/or TTL; completes with its path and stat. */
   public CompletableFuture<Created> createAsync(String path, byte[] data, CreateMode mode,
                                                 CreateOptions options) {
-    return checkedData(data).thenCompose(ok -> write(
-        WriteRequest.newBuilder().setCreate(createOp(path, data, mode, options))))
+    if (mode == null || options == null) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.BADARGUMENTS,
+          path, "create needs a mode and options (CreateOptions.DEFAULT)"));
+    }
+    return write(WriteRequest.newBuilder().setCreate(createOp(path, data, mode, options)))
         .thenApply(r -> new Created(r.getCreate().getPath(), Stat.of(r.getCreate().getStat())));
   }
 
   /** Deletes a node if its version matches ({@link #ANY_VERSION} for any). */
   public CompletableFuture<Void> deleteAsync(String path, int version) {
     return write(WriteRequest.newBuilder().setDelete(
-        DeleteOp.newBuilder().setPath(path).setVersion(version))).thenApply(r -> null);
+        DeleteOp.newBuilder().setPath(orEmpty(path)).setVersion(version))).thenApply(r -> null);
   }
 
   /** Replaces a node's data if its version matches; completes with the new stat. */
   public CompletableFuture<Stat> setDataAsync(String path, byte[] data, int version) {
-    return checkedData(data).thenCompose(ok -> write(WriteRequest.newBuilder().setSetData(
-        SetDataOp.newBuilder().setPath(path).setData(bytes(data)).setVersion(version))))
+    return write(WriteRequest.newBuilder().setSetData(
+        SetDataOp.newBuilder().setPath(orEmpty(path)).setData(bytes(data)).setVersion(version)))
         .thenApply(r -> Stat.of(r.getStat()));
   }
 
@@ -216,7 +237,7 @@ public final class KeelClient implements AutoCloseable {
 
   /** Replaces the node's ACL if its ACL version matches; completes with the new stat. */
   public CompletableFuture<Stat> setAclAsync(String path, List<Acl> acl, int aclVersion) {
-    SetAclOp.Builder op = SetAclOp.newBuilder().setPath(path).setVersion(aclVersion);
+    SetAclOp.Builder op = SetAclOp.newBuilder().setPath(orEmpty(path)).setVersion(aclVersion);
     acl.forEach(a -> op.addAcl(a.toProto()));
     return write(WriteRequest.newBuilder().setSetAcl(op)).thenApply(r -> Stat.of(r.getStat()));
   }
@@ -228,9 +249,9 @@ public final class KeelClient implements AutoCloseable {
   public CompletableFuture<List<OpResult>> multiAsync(List<Op> ops) {
     MultiOp.Builder multi = MultiOp.newBuilder();
     for (Op op : ops) {
-      if (op instanceof Op.Create c && c.data() != null && c.data().length > TRANSPORT_MAX_DATA_BYTES
-          || op instanceof Op.SetData s && s.data() != null && s.data().length > TRANSPORT_MAX_DATA_BYTES) {
-        return CompletableFuture.failedFuture(tooLarge(op.path()));
+      if (op == null || op instanceof Op.Create c && (c.mode() == null || c.options() == null)) {
+        return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.BADARGUMENTS,
+            null, "a multi's ops must not be null, nor a create's mode or options"));
       }
       multi.addOps(op.toProto());
     }
@@ -374,7 +395,8 @@ public final class KeelClient implements AutoCloseable {
     } catch (KeelException e) {
       LOG.warn("Could not close session 0x{} cleanly: {}", Long.toHexString(sessionId), e.getMessage());
     } finally {
-      closeQuietly(raft);
+      closeQuietly(raft.get());
+      callbacks.shutdown();
     }
   }
 
@@ -396,7 +418,16 @@ public final class KeelClient implements AutoCloseable {
   private CompletableFuture<Response> send(WriteRequest.Builder request) {
     // sessionId is still 0 while the constructor opens the session.
     request.setSessionId(sessionId).setRequestId(requestIds.incrementAndGet());
-    return reply(raft.async().send(message(request.build().toByteString())), null);
+    ByteString bytes = request.build().toByteString();
+    if (bytes.size() > TRANSPORT_MAX_REQUEST_BYTES) {
+      return CompletableFuture.failedFuture(tooLarge(bytes.size()));
+    }
+    synchronized (this) {
+      RaftClient client = raft.get();
+      CompletableFuture<Response> reply = reply(client, client.async().send(message(bytes)), null);
+      lastWrite = reply;
+      return reply;
+    }
   }
 
   private CompletableFuture<Response> read(ReadRequest.Builder request) {
@@ -409,30 +440,65 @@ public final class KeelClient implements AutoCloseable {
       return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
           null, "the client is closed"));
     }
-    request.setSessionId(sessionId);
-    return reply(raft.async().sendReadOnly(message(request.build().toByteString())), tolerated);
+    ByteString bytes = request.setSessionId(sessionId).build().toByteString();
+    CompletableFuture<?> before;
+    synchronized (this) {
+      before = lastWrite;
+    }
+    // The server may serve a read before an earlier write of ours commits; wait for the write.
+    return before.handle((r, e) -> null).thenCompose(ignored -> {
+      RaftClient client = raft.get();
+      return reply(client, client.async().sendReadOnly(message(bytes)), tolerated);
+    });
   }
 
-  private CompletableFuture<Response> reply(CompletableFuture<RaftClientReply> sent,
+  /**
+   * Turns a Ratis reply into a Keel response on the callback threads, with the request timeout.
+   * Every failure becomes a {@link KeelException}.
+   */
+  private CompletableFuture<Response> reply(RaftClient client, CompletableFuture<RaftClientReply> sent,
                                             KeelException.Code tolerated) {
-    return sent.handle((reply, error) -> {
-      Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
-      if (failure != null) {
-        throw RaftTransport.translate(failure);
-      }
-      Response r;
-      try {
-        r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-      } catch (InvalidProtocolBufferException e) {
-        throw KeelException.create(KeelException.Code.MARSHALLINGERROR, null,
-            "unreadable reply from the server: " + e.getMessage());
-      }
-      lastZxid.accumulateAndGet(r.getZxid(), Math::max);
-      if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
-        throw RaftTransport.toException(r);
-      }
-      return r;
-    }).orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    return sent.thenApply(r -> r)
+        .orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .handleAsync((reply, error) -> {
+          Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+          if (failure != null) {
+            KeelException k = RaftTransport.translate(failure);
+            if (RaftTransport.isClientBroken(failure)) {
+              renew(client);
+            }
+            throw k;
+          }
+          Response r;
+          try {
+            r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+          } catch (InvalidProtocolBufferException e) {
+            throw KeelException.create(KeelException.Code.MARSHALLINGERROR, null,
+                "unreadable reply from the server: " + e.getMessage());
+          }
+          lastZxid.accumulateAndGet(r.getZxid(), Math::max);
+          if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
+            throw RaftTransport.toException(r);
+          }
+          return r;
+        }, callbacks);
+  }
+
+  /**
+   * Once a request exhausts its retries, Ratis's ordered stream fails every later request on that
+   * Raft client; replace it so the next operation gets a fresh one.
+   */
+  private void renew(RaftClient broken) {
+    if (closed.get()) {
+      return;
+    }
+    RaftClient fresh = RaftTransport.newClient(group, requestTimeout);
+    if (raft.compareAndSet(broken, fresh)) {
+      LOG.info("Replaced the Raft client of {} after a connection failure", this);
+      closeQuietly(broken);
+    } else {
+      closeQuietly(fresh);
+    }
   }
 
   /** Waits for an async result: the one place blocking calls turn futures into values. */
@@ -451,20 +517,18 @@ public final class KeelClient implements AutoCloseable {
     }
   }
 
-  private static CompletableFuture<Void> checkedData(byte[] data) {
-    if (data != null && data.length > TRANSPORT_MAX_DATA_BYTES) {
-      return CompletableFuture.failedFuture(tooLarge(null));
-    }
-    return CompletableFuture.completedFuture(null);
+  private static KeelException tooLarge(int size) {
+    return KeelException.create(KeelException.Code.BADARGUMENTS, null,
+        "request of " + size + " bytes exceeds " + TRANSPORT_MAX_REQUEST_BYTES
+            + " bytes, more than any server accepts");
   }
 
-  private static KeelException tooLarge(String path) {
-    return KeelException.create(KeelException.Code.BADARGUMENTS, path,
-        "data exceeds " + TRANSPORT_MAX_DATA_BYTES + " bytes, more than any server accepts");
+  static String orEmpty(String path) {
+    return path == null ? "" : path;
   }
 
   static CreateOp createOp(String path, byte[] data, CreateMode mode, CreateOptions options) {
-    CreateOp.Builder op = CreateOp.newBuilder().setPath(path).setData(bytes(data))
+    CreateOp.Builder op = CreateOp.newBuilder().setPath(orEmpty(path)).setData(bytes(data))
         .setMode(mode.toProto()).setTtl(options.ttlMs());
     options.acl().forEach(a -> op.addAcl(a.toProto()));
     return op.build();
@@ -475,7 +539,7 @@ public final class KeelClient implements AutoCloseable {
   }
 
   private static PathOp pathOp(String path) {
-    return PathOp.newBuilder().setPath(path == null ? "" : path).build();
+    return PathOp.newBuilder().setPath(orEmpty(path)).build();
   }
 
   private static Message message(ByteString bytes) {

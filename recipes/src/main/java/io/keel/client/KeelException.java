@@ -67,18 +67,18 @@ public class KeelException extends RuntimeException {
     String text = code + (path == null || path.isEmpty() ? "" : " for " + path)
         + (message == null || message.isEmpty() ? "" : ": " + message);
     return switch (code) {
-      case NONODE -> new NoNodeException(path, text, results);
-      case NODEEXISTS -> new NodeExistsException(path, text, results);
-      case BADVERSION -> new BadVersionException(path, text, results);
-      case NOTEMPTY -> new NotEmptyException(path, text, results);
-      case NOCHILDRENFOREPHEMERALS -> new NoChildrenForEphemeralsException(path, text, results);
-      case BADARGUMENTS -> new BadArgumentsException(path, text, results);
-      case INVALIDACL -> new InvalidAclException(path, text, results);
-      case MARSHALLINGERROR -> new MarshallingErrorException(path, text, results);
+      case NONODE -> new NoNodeException(path, text, cause, results);
+      case NODEEXISTS -> new NodeExistsException(path, text, cause, results);
+      case BADVERSION -> new BadVersionException(path, text, cause, results);
+      case NOTEMPTY -> new NotEmptyException(path, text, cause, results);
+      case NOCHILDRENFOREPHEMERALS -> new NoChildrenForEphemeralsException(path, text, cause, results);
+      case BADARGUMENTS -> new BadArgumentsException(path, text, cause, results);
+      case INVALIDACL -> new InvalidAclException(path, text, cause, results);
+      case MARSHALLINGERROR -> new MarshallingErrorException(path, text, cause, results);
       case CONNECTIONLOSS -> new ConnectionLossException(text, cause);
       case OPERATIONTIMEOUT -> new OperationTimeoutException(text, cause);
-      case SESSIONEXPIRED -> new SessionExpiredException(path, text, results);
-      case NOAUTH -> new NoAuthException(path, text, results);
+      case SESSIONEXPIRED -> new SessionExpiredException(path, text, cause, results);
+      case NOAUTH -> new NoAuthException(path, text, cause, results);
       default -> new KeelException(code, path, text, cause, results);
     };
   }
@@ -101,80 +101,80 @@ public class KeelException extends RuntimeException {
   /** The node does not exist (or, for a create, its parent does not). */
   public static final class NoNodeException extends KeelException {
     private static final long serialVersionUID = 1L;
-    NoNodeException(String path, String message, List<OpResult> results) {
-      super(Code.NONODE, path, message, null, results);
+    NoNodeException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.NONODE, path, message, cause, results);
     }
   }
 
   /** A node already exists at the path. */
   public static final class NodeExistsException extends KeelException {
     private static final long serialVersionUID = 1L;
-    NodeExistsException(String path, String message, List<OpResult> results) {
-      super(Code.NODEEXISTS, path, message, null, results);
+    NodeExistsException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.NODEEXISTS, path, message, cause, results);
     }
   }
 
   /** The expected version did not match. */
   public static final class BadVersionException extends KeelException {
     private static final long serialVersionUID = 1L;
-    BadVersionException(String path, String message, List<OpResult> results) {
-      super(Code.BADVERSION, path, message, null, results);
+    BadVersionException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.BADVERSION, path, message, cause, results);
     }
   }
 
   /** The node has children. */
   public static final class NotEmptyException extends KeelException {
     private static final long serialVersionUID = 1L;
-    NotEmptyException(String path, String message, List<OpResult> results) {
-      super(Code.NOTEMPTY, path, message, null, results);
+    NotEmptyException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.NOTEMPTY, path, message, cause, results);
     }
   }
 
   /** Ephemeral nodes cannot have children. */
   public static final class NoChildrenForEphemeralsException extends KeelException {
     private static final long serialVersionUID = 1L;
-    NoChildrenForEphemeralsException(String path, String message, List<OpResult> results) {
-      super(Code.NOCHILDRENFOREPHEMERALS, path, message, null, results);
+    NoChildrenForEphemeralsException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.NOCHILDRENFOREPHEMERALS, path, message, cause, results);
     }
   }
 
   /** The request broke a rule (path syntax, data size, TTL...); the message names it. */
   public static final class BadArgumentsException extends KeelException {
     private static final long serialVersionUID = 1L;
-    BadArgumentsException(String path, String message, List<OpResult> results) {
-      super(Code.BADARGUMENTS, path, message, null, results);
+    BadArgumentsException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.BADARGUMENTS, path, message, cause, results);
     }
   }
 
   /** An ACL is malformed. */
   public static final class InvalidAclException extends KeelException {
     private static final long serialVersionUID = 1L;
-    InvalidAclException(String path, String message, List<OpResult> results) {
-      super(Code.INVALIDACL, path, message, null, results);
+    InvalidAclException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.INVALIDACL, path, message, cause, results);
     }
   }
 
   /** The request bytes could not be read. */
   public static final class MarshallingErrorException extends KeelException {
     private static final long serialVersionUID = 1L;
-    MarshallingErrorException(String path, String message, List<OpResult> results) {
-      super(Code.MARSHALLINGERROR, path, message, null, results);
+    MarshallingErrorException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.MARSHALLINGERROR, path, message, cause, results);
     }
   }
 
   /** The session is gone (closed or expired). */
   public static final class SessionExpiredException extends KeelException {
     private static final long serialVersionUID = 1L;
-    SessionExpiredException(String path, String message, List<OpResult> results) {
-      super(Code.SESSIONEXPIRED, path, message, null, results);
+    SessionExpiredException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.SESSIONEXPIRED, path, message, cause, results);
     }
   }
 
   /** Not allowed by the node's ACL. */
   public static final class NoAuthException extends KeelException {
     private static final long serialVersionUID = 1L;
-    NoAuthException(String path, String message, List<OpResult> results) {
-      super(Code.NOAUTH, path, message, null, results);
+    NoAuthException(String path, String message, Throwable cause, List<OpResult> results) {
+      super(Code.NOAUTH, path, message, cause, results);
     }
   }
 

@@ -43,7 +43,7 @@ public sealed interface Op {
     @Override
     public io.keel.proto.Op toProto() {
       return io.keel.proto.Op.newBuilder().setDelete(
-          io.keel.proto.DeleteOp.newBuilder().setPath(path).setVersion(version)).build();
+          io.keel.proto.DeleteOp.newBuilder().setPath(KeelClient.orEmpty(path)).setVersion(version)).build();
     }
   }
 
@@ -52,7 +52,7 @@ public sealed interface Op {
     @Override
     public io.keel.proto.Op toProto() {
       return io.keel.proto.Op.newBuilder().setSetData(io.keel.proto.SetDataOp.newBuilder()
-          .setPath(path).setData(KeelClient.bytes(data)).setVersion(version)).build();
+          .setPath(KeelClient.orEmpty(path)).setData(KeelClient.bytes(data)).setVersion(version)).build();
     }
   }
 
@@ -61,7 +61,7 @@ public sealed interface Op {
     @Override
     public io.keel.proto.Op toProto() {
       return io.keel.proto.Op.newBuilder().setCheck(
-          io.keel.proto.CheckOp.newBuilder().setPath(path).setVersion(version)).build();
+          io.keel.proto.CheckOp.newBuilder().setPath(KeelClient.orEmpty(path)).setVersion(version)).build();
     }
   }
 }

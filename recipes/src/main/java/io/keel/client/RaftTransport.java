@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +26,9 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
-import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.client.retry.ClientRetryEvent;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
 
 /**
@@ -127,24 +130,62 @@ final class RaftTransport {
     }
   }
 
-  /** The client every operation goes through: async, bounded exponential backoff. */
+  /** The client every operation goes through: async, retries bounded by the request timeout. */
   static RaftClient newClient(RaftGroup group, Duration requestTimeout) {
     RaftProperties p = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    long rpcMs = Math.max(200, Math.min(3000, requestTimeout.toMillis() / 3));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(rpcMs, TimeUnit.MILLISECONDS));
     RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1000);
-    // Ratis retries forever without a pause by default; stop around the request timeout instead.
-    int attempts = (int) Math.max(5, requestTimeout.toMillis() / 500);
-    ExponentialBackoffRetry retry = ExponentialBackoffRetry.newBuilder()
-        .setBaseSleepTime(TimeDuration.valueOf(50, TimeUnit.MILLISECONDS))
-        .setMaxSleepTime(TimeDuration.valueOf(1, TimeUnit.SECONDS))
-        .setMaxAttempts(attempts)
-        .build();
+    // Ratis retries forever without a pause by default; give up once the request timeout is spent.
+    RetryPolicy retry = new DeadlineRetry(requestTimeout.toMillis() - rpcMs);
     return RaftClient.newBuilder()
         .setClientId(ClientId.randomId())
         .setRaftGroup(group)
         .setProperties(p)
         .setRetryPolicy(retry)
         .build();
+  }
+
+  /** True when the failure leaves Ratis's ordered stream failing every later request. */
+  static boolean isClientBroken(Throwable t) {
+    Throwable e = unwrap(t);
+    return e instanceof RaftRetryFailureException || e instanceof AlreadyClosedException;
+  }
+
+  /**
+   * Exponential backoff (50 ms doubling to 1 s) until a request has been failing for
+   * {@code budgetMs}. Ratis's events carry no start time, so the first failure of each call id is
+   * remembered; entries of calls that then succeeded are dropped once old.
+   */
+  static final class DeadlineRetry implements RetryPolicy {
+    private final long budgetNanos;
+    private final Map<Long, Long> firstFailure = new ConcurrentHashMap<>();
+
+    DeadlineRetry(long budgetMs) {
+      this.budgetNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(500, budgetMs));
+    }
+
+    @Override
+    public Action handleAttemptFailure(Event event) {
+      long now = System.nanoTime();
+      if (firstFailure.size() > 10_000) {
+        firstFailure.values().removeIf(t -> now - t > 2 * budgetNanos);
+      }
+      long key = event instanceof ClientRetryEvent c ? c.getRequest().getCallId() : -1;
+      long first = firstFailure.computeIfAbsent(key, k -> now);
+      if (now - first >= budgetNanos) {
+        firstFailure.remove(key);
+        return NO_RETRY_ACTION;
+      }
+      long sleepMs = Math.min(1000, 50L << Math.min(5, Math.max(0, event.getAttemptCount() - 1)));
+      TimeDuration sleep = TimeDuration.valueOf(sleepMs, TimeUnit.MILLISECONDS);
+      return () -> sleep;
+    }
+
+    @Override
+    public String toString() {
+      return "DeadlineRetry(" + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms)";
+    }
   }
 
   /** A failed reply as the user-facing exception. */
@@ -164,7 +205,7 @@ final class RaftTransport {
     }
     if (e instanceof StateMachineException) {
       String msg = String.valueOf(e.getMessage());
-      int at = msg.indexOf(REJECTION_MARKER);
+      int at = msg.lastIndexOf(REJECTION_MARKER);
       if (at >= 0) {
         String encoded = msg.substring(at + REJECTION_MARKER.length()).strip().split("\\s", 2)[0];
         try {
