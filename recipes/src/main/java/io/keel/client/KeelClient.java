@@ -81,11 +81,12 @@ public final class KeelClient implements AutoCloseable {
   private final AtomicLong lastZxid = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private KeelClient(Builder b, RaftGroup group) {
+  private KeelClient(Builder b, RaftTransport.Discovered cluster) {
     this.connectString = b.connectString;
-    this.group = group;
+    this.group = cluster.group();
     this.requestTimeout = b.requestTimeout;
-    this.raft = new AtomicReference<>(RaftTransport.newClient(group, requestTimeout));
+    this.raft = new AtomicReference<>(
+        RaftTransport.newClient(group, cluster.leader(), requestTimeout));
     this.callbacks = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "keel-client-callback");
       t.setDaemon(true);
@@ -103,7 +104,7 @@ public final class KeelClient implements AutoCloseable {
     }
     this.sessionId = session.getSession().getSessionId();
     this.sessionTimeoutMs = session.getSession().getTimeoutMs();
-    LOG.debug("Connected to {} (group {}), session 0x{}", connectString, group.getGroupId(),
+    LOG.debug("Connected to {} (group {}), session 0x{}", connectString, this.group.getGroupId(),
         Long.toHexString(sessionId));
   }
 
@@ -148,8 +149,7 @@ public final class KeelClient implements AutoCloseable {
     /** Discovers the cluster from the connect string, opens a session, and returns the client. */
     public KeelClient build() {
       List<String> addresses = RaftTransport.parseConnectString(connectString);
-      RaftGroup group = RaftTransport.discover(addresses, connectTimeout);
-      return new KeelClient(this, group);
+      return new KeelClient(this, RaftTransport.discover(addresses, connectTimeout));
     }
 
     private static Duration positive(Duration d, String name) {
@@ -492,7 +492,7 @@ public final class KeelClient implements AutoCloseable {
     if (closed.get()) {
       return;
     }
-    RaftClient fresh = RaftTransport.newClient(group, requestTimeout);
+    RaftClient fresh = RaftTransport.newClient(group, null, requestTimeout);
     if (raft.compareAndSet(broken, fresh)) {
       LOG.info("Replaced the Raft client of {} after a connection failure", this);
       closeQuietly(broken);
