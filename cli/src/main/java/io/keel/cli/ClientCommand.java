@@ -1,0 +1,102 @@
+package io.keel.cli;
+
+import io.keel.client.KeelClient;
+import io.keel.client.Stat;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * A command that talks to a cluster: validates its arguments, connects with the global options,
+ * runs, closes the session. Failures are thrown and turned into exit codes by {@link KeelCli}.
+ */
+abstract class ClientCommand implements Callable<Integer> {
+  @ParentCommand
+  KeelCli cli;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public final Integer call() throws Exception {
+    validate();
+    try (KeelClient client = cli.connect()) {
+      return run(client);
+    }
+  }
+
+  /** Checks what picocli cannot, before connecting; throws {@link #usage} on bad arguments. */
+  void validate() {}
+
+  abstract int run(KeelClient client) throws Exception;
+
+  PrintWriter out() {
+    return spec.commandLine().getOut();
+  }
+
+  boolean json() {
+    return cli.output() == KeelCli.Output.JSON;
+  }
+
+  ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  /** The data of a command: the DATA argument, the --file contents, or none (empty). */
+  byte[] data(String argument, Path file, boolean required) {
+    if (argument != null && file != null) {
+      throw usage("give the data as an argument or with --file, not both");
+    }
+    if (file != null) {
+      try {
+        return Files.readAllBytes(file);
+      } catch (IOException e) {
+        throw usage("cannot read --file " + file + ": " + e);
+      }
+    }
+    if (argument == null && required) {
+      throw usage("missing the data: give it as an argument or with --file");
+    }
+    return argument == null ? new byte[0] : argument.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** ZooKeeper's zkCli stat layout, so that operators' eyes and scripts keep working. */
+  static void printStat(PrintWriter out, Stat s) {
+    out.println("cZxid = 0x" + Long.toHexString(s.czxid()));
+    out.println("ctime = " + new Date(s.ctime()));
+    out.println("mZxid = 0x" + Long.toHexString(s.mzxid()));
+    out.println("mtime = " + new Date(s.mtime()));
+    out.println("pZxid = 0x" + Long.toHexString(s.pzxid()));
+    out.println("cversion = " + s.cversion());
+    out.println("dataVersion = " + s.version());
+    out.println("aclVersion = " + s.aversion());
+    out.println("ephemeralOwner = 0x" + Long.toHexString(s.ephemeralOwner()));
+    out.println("dataLength = " + s.dataLength());
+    out.println("numChildren = " + s.numChildren());
+  }
+
+  /** Data as JSON: {@code data} when it is valid UTF-8, else {@code dataBase64}. */
+  static void putData(Map<String, Object> json, byte[] data) {
+    try {
+      json.put("data", StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(data)).toString());
+    } catch (CharacterCodingException e) {
+      json.put("dataBase64", Base64.getEncoder().encodeToString(data));
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package io.keel.cli;
+
+import io.keel.client.Children;
+import io.keel.client.KeelClient;
+import io.keel.client.KeelException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** zkCli's {@code ls [-s] [-R] path}. */
+@Command(name = "ls", sortOptions = false,
+    description = {"Lists a node's children as [a, b]; with -s, its stat too; with -R, every "
+        + "path below it, one a line.",
+        "Example: keel ls -s /"})
+final class LsCommand extends ClientCommand {
+  @Option(names = "-s", description = "Also print the node's stat (zkCli's format).")
+  boolean withStat;
+
+  @Option(names = "-R", description = "Recursive: print the node and every path below it, "
+      + "breadth first.")
+  boolean recursive;
+
+  @Parameters(paramLabel = "PATH")
+  String path;
+
+  @Override
+  void validate() {
+    if (recursive && withStat) {
+      throw usage("-R cannot be combined with -s");
+    }
+  }
+
+  @Override
+  int run(KeelClient client) {
+    if (recursive) {
+      List<String> paths = subtree(client);
+      if (json()) {
+        Map<String, Object> j = Json.object();
+        j.put("path", path);
+        j.put("paths", paths);
+        out().println(Json.write(j));
+      } else {
+        paths.forEach(out()::println);
+      }
+      return ExitCodes.OK;
+    }
+    Children c = client.getChildrenWithStat(path);
+    if (json()) {
+      Map<String, Object> j = Json.object();
+      j.put("path", path);
+      j.put("children", c.names());
+      j.put("stat", Json.stat(c.stat()));
+      out().println(Json.write(j));
+    } else {
+      out().println(c.names());
+      if (withStat) {
+        printStat(out(), c.stat());
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  /** Breadth first, as zkCli's ls -R; a node deleted while we walk is skipped. */
+  private List<String> subtree(KeelClient client) {
+    List<String> out = new ArrayList<>();
+    Deque<String> queue = new ArrayDeque<>();
+    queue.add(path);
+    boolean first = true;
+    while (!queue.isEmpty()) {
+      String p = queue.poll();
+      List<String> children;
+      try {
+        children = client.getChildren(p);
+      } catch (KeelException.NoNodeException e) {
+        if (first) {
+          throw e;
+        }
+        continue;
+      }
+      first = false;
+      out.add(p);
+      for (String child : children) {
+        queue.add(p.equals("/") ? "/" + child : p + "/" + child);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+package io.keel.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.keel.client.CreateMode;
+import io.keel.client.KeelClient;
+import io.keel.testing.KeelTestCluster;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** keel bench with tiny op counts: it runs every type, reports, and leaves nothing behind. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class BenchCommandTest {
+  static KeelTestCluster cluster;
+  static KeelClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = KeelTestCluster.builder().voters(3).build();
+    cluster.awaitLeader(Duration.ofSeconds(60));
+    client = KeelClient.connect(cluster.connectString());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (client != null) {
+      client.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"create", "set", "get", "mixed"})
+  void everyTypeRunsAndCleansUp(String type) {
+    String prefix = "/bench-test-" + type;
+    Cli.Result r = Cli.against(cluster.connectString(), "bench", "--type", type, "--ops", "60",
+        "--clients", "2", "--inflight", "4", "--size", "10", "--prefix", prefix);
+    assertEquals(0, r.exitCode(), r::toString);
+    assertEquals("", r.err(), r::toString);
+    List<String> lines = List.of(r.out().split("\n"));
+    assertEquals(3, lines.size(), r::toString);
+    assertTrue(lines.get(0).startsWith("keel bench: " + type + ", 2 clients x 4 in flight"), r::toString);
+    assertTrue(lines.get(1).matches("throughput: \\d+ ops/s \\(60 ok, 0 failed in \\d+\\.\\d{3} s\\)"),
+        r::toString);
+    assertTrue(lines.get(2).matches("latency ms: p50 [0-9.]+  p90 [0-9.]+  p99 [0-9.]+  "
+        + "p99\\.9 [0-9.]+  max [0-9.]+"), r::toString);
+    assertTrue(client.exists(prefix).isEmpty(), "bench removed " + prefix);
+  }
+
+  @Test
+  void jsonResultAndDefaultPrefix() {
+    Cli.Result r = Cli.against(cluster.connectString(), "bench", "--ops", "20", "--clients", "1",
+        "--json");
+    assertEquals(0, r.exitCode(), r::toString);
+    String json = r.out().strip();
+    assertFalse(json.contains("\n"), json);
+    assertTrue(json.startsWith("{\"type\":\"create\",\"clients\":1,\"inflight\":32,\"size\":100,"
+        + "\"ops\":20,\"ok\":20,\"failed\":0,"), json);
+    assertTrue(json.matches(".*\"latencyMs\":\\{\"p50\":[0-9.]+,\"p90\":[0-9.]+,\"p99\":[0-9.]+,"
+        + "\"p99\\.9\":[0-9.]+,\"max\":[0-9.]+},\"prefix\":\"/bench-[0-9a-f]{8}\"}"), json);
+    String prefix = json.replaceAll(".*\"prefix\":\"([^\"]+)\".*", "$1");
+    assertTrue(client.exists(prefix).isEmpty(), "bench removed " + prefix);
+  }
+
+  @Test
+  void anExistingPrefixIsRefusedAndLeftAlone() {
+    client.create("/taken", null, CreateMode.PERSISTENT);
+    client.create("/taken/mine", null, CreateMode.PERSISTENT);
+    Cli.Result r = Cli.against(cluster.connectString(), "bench", "--ops", "10", "--prefix", "/taken");
+    assertEquals(ExitCodes.NODE_EXISTS, r.exitCode(), r::toString);
+    assertTrue(r.err().startsWith("keel: NODEEXISTS for /taken"), r::toString);
+    assertEquals(List.of("mine"), client.getChildren("/taken"));
+  }
+
+  @Test
+  void failedRequestsAreCountedAndSetTheExitCode() {
+    // 2 MiB of data is over the server's 1 MiB limit: every create is refused with BADARGUMENTS.
+    Cli.Result r = Cli.against(cluster.connectString(), "bench", "--ops", "4", "--clients", "1",
+        "--inflight", "2", "--size", String.valueOf(2 << 20), "--prefix", "/bench-too-big");
+    assertEquals(ExitCodes.USAGE, r.exitCode(), r::toString);
+    assertTrue(r.out().contains("(0 ok, 4 failed"), r::toString);
+    assertTrue(r.err().startsWith("keel: bench: 4 of 4 operations failed; first: BADARGUMENTS"),
+        r::toString);
+    assertTrue(client.exists("/bench-too-big").isEmpty());
+  }
+}
