@@ -1,12 +1,15 @@
 package io.keel.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keel.client.Stat;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Just enough JSON writing for {@code --output json}: maps, lists, strings, numbers, booleans. */
+/** {@code --output json}: ordered maps of plain values, written by Jackson. */
 final class Json {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
   private Json() {}
 
   /** An insertion-ordered object to fill and {@link #write}. */
@@ -31,68 +34,11 @@ final class Json {
   }
 
   static String write(Object value) {
-    StringBuilder sb = new StringBuilder();
-    write(sb, value);
-    return sb.toString();
-  }
-
-  private static void write(StringBuilder sb, Object v) {
-    if (v == null) {
-      sb.append("null");
-    } else if (v instanceof String s) {
-      quote(sb, s);
-    } else if (v instanceof Double d) {
-      sb.append(d.isNaN() || d.isInfinite() ? "null" : d.toString());
-    } else if (v instanceof Number || v instanceof Boolean) {
-      sb.append(v);
-    } else if (v instanceof Map<?, ?> m) {
-      sb.append('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        quote(sb, String.valueOf(e.getKey()));
-        sb.append(':');
-        write(sb, e.getValue());
-      }
-      sb.append('}');
-    } else if (v instanceof Collection<?> c) {
-      sb.append('[');
-      boolean first = true;
-      for (Object o : c) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        write(sb, o);
-      }
-      sb.append(']');
-    } else {
-      quote(sb, v.toString());
+    try {
+      return MAPPER.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      // Only maps, lists, strings, numbers and booleans are written: this cannot happen.
+      throw new IllegalStateException("cannot write JSON for " + value, e);
     }
-  }
-
-  private static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
   }
 }
