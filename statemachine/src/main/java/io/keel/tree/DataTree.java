@@ -127,7 +127,7 @@ public final class DataTree {
     }
     UndoLog undo = new UndoLog();
     try {
-      return writes.execute(request, zxid, time, undo, events);
+      return writes.executeOnce(request, zxid, time, undo, events);
     } catch (RuntimeException bug) {
       undo.rollback();
       events.clear();
@@ -184,6 +184,29 @@ public final class DataTree {
       lastZxid = zxid;
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * The nodes to reap at the leader's time {@code now}, sorted by path: every childless CONTAINER
+   * that once had children (a container never used is left alone, as in ZooKeeper) and every
+   * childless TTL node whose mtime is more than its TTL before {@code now}. The tree reads no
+   * clock: the leader passes its own. Each one becomes a reap entry, which checks again at the
+   * entry's time. Costs O(containers + TTL nodes), not O(nodes). Takes the read lock.
+   */
+  public List<Reapable> reapable(long now) {
+    lock.readLock().lock();
+    try {
+      List<Reapable> due = new ArrayList<>();
+      for (String path : nodes.reapCandidates()) {
+        ZNode node = nodes.get(path);
+        if (NodeTable.isReapable(node, now)) {
+          due.add(new Reapable(path, node.czxid));
+        }
+      }
+      return due;
+    } finally {
+      lock.readLock().unlock();
     }
   }
 

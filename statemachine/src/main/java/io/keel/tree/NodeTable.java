@@ -2,9 +2,12 @@ package io.keel.tree;
 
 import com.google.protobuf.ByteString;
 import io.keel.proto.Acl;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
+import java.util.TreeSet;
 
 /**
  * Every znode by path, and the only place that changes them. Each change records its inverse in
@@ -15,10 +18,14 @@ import java.util.Map;
  * iterates it (children come from each node's sorted set). Not thread-safe: {@link DataTree}'s
  * lock guards it. Methods trust their arguments (the caller has checked existence, versions,
  * ...); a violated precondition is a bug and throws.
+ *
+ * <p>The paths of CONTAINER and TTL nodes are also kept in a sorted set, so that finding the
+ * nodes to reap costs O(containers + TTL nodes), not a walk over the whole tree.
  */
 final class NodeTable {
 
   private final Map<String, ZNode> byPath = new HashMap<>();
+  private final TreeSet<String> reapCandidates = new TreeSet<>();
 
   /** A table holding only a root with zeroed stats and the open ACL. */
   static NodeTable withRoot() {
@@ -35,6 +42,41 @@ final class NodeTable {
     return byPath.size();
   }
 
+  /** Read-only, sorted view of the paths of every CONTAINER and TTL node. */
+  NavigableSet<String> reapCandidates() {
+    return Collections.unmodifiableNavigableSet(reapCandidates);
+  }
+
+  /**
+   * True when the node may be reaped at {@code now} (the leader's time, or an entry's): a
+   * childless container that once had children (ZooKeeper leaves a never-used container alone,
+   * or it would vanish before its creator could add the first child), or a childless TTL node
+   * not modified for more than its TTL.
+   */
+  static boolean isReapable(ZNode node, long now) {
+    if (node.numChildren() > 0) {
+      return false;
+    }
+    if (NodeTypes.isContainerOwner(node.ephemeralOwner)) {
+      return node.childChanges > 0;
+    }
+    if (NodeTypes.isTtlOwner(node.ephemeralOwner)) {
+      // When now > mtime the true difference fits in 64 unsigned bits, even for absurd times.
+      return now > node.mtime && Long.compareUnsigned(now - node.mtime, NodeTypes.ttlOf(node.ephemeralOwner)) > 0;
+    }
+    return false;
+  }
+
+  private static boolean isReapCandidate(ZNode node) {
+    return NodeTypes.isContainerOwner(node.ephemeralOwner) || NodeTypes.isTtlOwner(node.ephemeralOwner);
+  }
+
+  private void index(String path, ZNode node) {
+    if (isReapCandidate(node)) {
+      reapCandidates.add(path);
+    }
+  }
+
   /** Adds a created node under its parent: the parent's cversion+1, pzxid=zxid, numChildren+1. */
   void create(ZNode parent, String path, ZNode node, long zxid, UndoLog undo) {
     String name = Paths.name(path);
@@ -46,7 +88,9 @@ final class NodeTable {
     parent.addChild(name);
     parent.childChanges = oldChildChanges + 1;
     parent.pzxid = zxid;
+    index(path, node);
     undo.record(() -> {
+      reapCandidates.remove(path);
       byPath.remove(path);
       parent.removeChild(name);
       parent.childChanges = oldChildChanges;
@@ -65,11 +109,13 @@ final class NodeTable {
     long oldChildChanges = parent.childChanges;
     long oldPzxid = parent.pzxid;
     byPath.remove(path);
+    reapCandidates.remove(path);
     parent.removeChild(name);
     parent.childChanges = oldChildChanges + 1;
     parent.pzxid = zxid;
     undo.record(() -> {
       byPath.put(path, node);
+      index(path, node);
       parent.addChild(name);
       parent.childChanges = oldChildChanges;
       parent.pzxid = oldPzxid;
@@ -116,5 +162,6 @@ final class NodeTable {
   void attach(ZNode parent, String path, ZNode node) {
     byPath.put(path, node);
     parent.addChild(Paths.name(path));
+    index(path, node);
   }
 }

@@ -59,6 +59,21 @@ final class NodeTypes {
     return owner > 0;
   }
 
+  /** True when the owner marks a CONTAINER node. */
+  static boolean isContainerOwner(long owner) {
+    return owner == CONTAINER_OWNER;
+  }
+
+  /** True when the owner marks a TTL node (either *_WITH_TTL mode). */
+  static boolean isTtlOwner(long owner) {
+    return owner != CONTAINER_OWNER && (owner & ~MAX_TTL) == TTL_OWNER_TAG;
+  }
+
+  /** The TTL in milliseconds of a TTL node's owner (see {@link #isTtlOwner}). */
+  static long ttlOf(long owner) {
+    return owner & MAX_TTL;
+  }
+
   /** True for every ephemeralOwner value {@link #ownerFor} can produce. */
   static boolean isValidOwner(long owner) {
     if (owner >= 0 || owner == CONTAINER_OWNER) {

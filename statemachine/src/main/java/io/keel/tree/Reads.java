@@ -8,6 +8,7 @@ import io.keel.proto.DataResult;
 import io.keel.proto.PathsResult;
 import io.keel.proto.ReadRequest;
 import io.keel.proto.Response;
+import io.keel.proto.SessionResult;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -60,6 +61,14 @@ final class Reads {
         case GET_ACL -> {
           ZNode node = existing(request.getGetAcl().getPath());
           ok.setAcl(AclResult.newBuilder().addAllAcl(node.acl).setStat(node.stat()));
+        }
+        case PING -> {
+          long sessionId = request.getSessionId();
+          if (!sessions.contains(sessionId)) {
+            throw new OpFailure(Code.SESSIONEXPIRED, "",
+                "session " + SessionTable.hex(sessionId) + " does not exist (expired or closed)");
+          }
+          ok.setSession(SessionResult.newBuilder().setSessionId(sessionId).setTimeoutMs(sessions.timeoutMs(sessionId)));
         }
         default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
       }

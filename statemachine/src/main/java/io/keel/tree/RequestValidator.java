@@ -26,7 +26,8 @@ import java.util.List;
  * data is at most {@code maxDataBytes}; a create's mode is known, its ttl is in
  * {@code 1..0xFFFFFFFFFF} for the *_WITH_TTL modes and 0 otherwise, an ephemeral needs a session
  * ({@code session_id != 0}); ACL entries have a scheme and perms in 0..31 (else INVALIDACL);
- * the root cannot be deleted; a session timeout is positive; close_session names a session.
+ * the root cannot be deleted; a session timeout is positive; close_session names a session; a
+ * reap names a valid path and a czxid &gt; 0.
  * Every other failure is BADARGUMENTS. Messages name the rule and the value.
  *
  * <p>Thread-safety: stateless. Failure behaviour: returns a {@link Response} for every invalid
@@ -71,6 +72,14 @@ public final class RequestValidator {
             throw bad("", "close_session needs a session id (session_id is 0)");
           }
         }
+        case REAP -> {
+          checkPath(request.getReap().getPath(), false);
+          long czxid = request.getReap().getCzxid();
+          if (czxid <= 0) {
+            throw bad(request.getReap().getPath(), "reap czxid " + czxid + " for "
+                + Paths.quote(request.getReap().getPath()) + " is invalid: must be > 0");
+          }
+        }
         default -> throw bad("", "request has no operation");
       }
     } catch (OpFailure f) {
@@ -79,7 +88,10 @@ public final class RequestValidator {
     return null;
   }
 
-  /** Returns null when the read is valid (operation present, valid path), else a BADARGUMENTS Response. */
+  /**
+   * Returns null when the read is valid (operation present, valid path; a ping names a session),
+   * else a BADARGUMENTS Response.
+   */
   public static Response validate(ReadRequest request) {
     if (request == null) {
       return badArguments("request is null");
@@ -98,6 +110,9 @@ public final class RequestValidator {
         return problem == null ? null
             : new OpFailure(Code.BADARGUMENTS, prefix,
                 "prefix " + Paths.quote(prefix) + " is invalid: " + problem).toResponse().build();
+      }
+      case PING -> {
+        return request.getSessionId() != 0 ? null : badArguments("ping needs a session id (session_id is 0)");
       }
       default -> {
         return badArguments("request has no operation");

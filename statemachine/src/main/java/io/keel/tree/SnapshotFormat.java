@@ -1,8 +1,10 @@
 package io.keel.tree;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import io.keel.proto.Acl;
+import io.keel.proto.Response;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -18,13 +20,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The tree's snapshot format, version 1. Big-endian ({@link DataOutputStream}):
+ * The tree's snapshot format, version 2 (version 1 is still read). Big-endian
+ * ({@link DataOutputStream}):
  *
  * <pre>
  * int    magic 0x4B45454C ("KEEL")
- * byte   format version (1)
+ * byte   format version (2)
  * long   lastZxid, long lastTime
- * int    session count, then per session in id order: long id, int timeoutMs
+ * int    session count, then per session in id order: long id, int timeoutMs,
+ *          long answeredBelow, int remembered count, then per remembered reply in request id
+ *          order: long requestId, bytes Response (protobuf)
  * int    node count, then per node in pre-order (parent before children, children by name):
  *          string path, bytes data, int acl count, per entry (int perms, string scheme, string id),
  *          long czxid, mzxid, pzxid, ctime, mtime, int version, aversion,
@@ -33,7 +38,9 @@ import java.util.Map;
  * string = int byte length + UTF-8; bytes = int length + bytes
  * </pre>
  *
- * Derived state (numChildren, dataLength, each session's ephemerals) is not written; it is
+ * Version 1 lacks each session's answeredBelow and remembered replies; it loads with none.
+ *
+ * <p>Derived state (numChildren, dataLength, each session's ephemerals) is not written; it is
  * rebuilt on load. The writer's order depends only on the tree, so equal trees give equal bytes.
  * The reader checks structure and invariants and throws {@link IOException} naming the first
  * problem; it never returns a partly built tree. Integrity of the bytes themselves (a CRC) is
@@ -42,7 +49,9 @@ import java.util.Map;
 final class SnapshotFormat {
 
   static final int MAGIC = 0x4B45454C;
-  static final byte VERSION = 1;
+  static final byte VERSION = 2;
+  /** The first format, without exactly-once state; still read. */
+  static final byte VERSION_1 = 1;
   static final int END_MARKER = 0x454E4421;
 
   /** A path is at most {@link Paths#MAX_LENGTH} UTF-16 chars, each at most 3 UTF-8 bytes. */
@@ -60,11 +69,22 @@ final class SnapshotFormat {
     out.writeByte(VERSION);
     out.writeLong(state.lastZxid());
     out.writeLong(state.lastTime());
-    Map<Long, Integer> timeouts = state.sessions().timeouts();
+    SessionTable sessions = state.sessions();
+    Map<Long, Integer> timeouts = sessions.timeouts();
     out.writeInt(timeouts.size());
     for (Map.Entry<Long, Integer> session : timeouts.entrySet()) {
-      out.writeLong(session.getKey());
+      long id = session.getKey();
+      out.writeLong(id);
       out.writeInt(session.getValue());
+      out.writeLong(sessions.answeredBelow(id));
+      Map<Long, Response> remembered = sessions.rememberedReplies(id);
+      out.writeInt(remembered.size());
+      for (Map.Entry<Long, Response> reply : remembered.entrySet()) {
+        out.writeLong(reply.getKey());
+        byte[] bytes = reply.getValue().toByteArray();
+        out.writeInt(bytes.length);
+        out.write(bytes);
+      }
     }
     NodeTable nodes = state.nodes();
     out.writeInt(nodes.size());
@@ -122,6 +142,7 @@ final class SnapshotFormat {
   private static final class Reader {
     private final DataInputStream in;
     private String where = "the header";
+    private byte version;
     private long lastZxid;
 
     Reader(DataInputStream in) {
@@ -133,9 +154,10 @@ final class SnapshotFormat {
       if (magic != MAGIC) {
         throw corrupt(String.format("not a Keel tree snapshot: magic 0x%08X, expected 0x%08X", magic, MAGIC));
       }
-      byte version = in.readByte();
-      if (version != VERSION) {
-        throw corrupt("unsupported tree snapshot version " + version + " (this build reads " + VERSION + ")");
+      version = in.readByte();
+      if (version != VERSION && version != VERSION_1) {
+        throw corrupt("unsupported tree snapshot version " + version + " (this build reads " + VERSION_1
+            + " and " + VERSION + ")");
       }
       lastZxid = in.readLong();
       if (lastZxid < 0) {
@@ -173,9 +195,47 @@ final class SnapshotFormat {
           throw corrupt("session " + SessionTable.hex(id) + " has timeout " + timeout + " ms");
         }
         sessions.load(id, timeout);
+        if (version >= 2) {
+          readRemembered(sessions, id);
+        }
         previous = id;
       }
       return sessions;
+    }
+
+    private void readRemembered(SessionTable sessions, long id) throws IOException {
+      String session = "session " + SessionTable.hex(id);
+      long answeredBelow = in.readLong();
+      if (answeredBelow < 0) {
+        throw corrupt(session + " has negative answeredBelow " + answeredBelow);
+      }
+      sessions.loadAnsweredBelow(id, answeredBelow);
+      int count = count("remembered reply count of " + session);
+      if (count > SessionTable.MAX_REMEMBERED) {
+        throw corrupt(session + " remembers " + count + " replies, more than " + SessionTable.MAX_REMEMBERED);
+      }
+      long previous = 0;
+      for (int i = 0; i < count; i++) {
+        where = "remembered reply " + i + " of " + session;
+        long requestId = in.readLong();
+        if (requestId <= previous || requestId < answeredBelow) {
+          throw corrupt("request id " + requestId + " is out of order, not positive or below answeredBelow "
+              + answeredBelow);
+        }
+        byte[] bytes = readFully(length("reply length", Integer.MAX_VALUE));
+        Response reply;
+        try {
+          reply = Response.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+          throw corrupt("reply to request " + requestId + " is not a Response: " + e.getMessage());
+        }
+        if (reply.getZxid() <= id || reply.getZxid() > lastZxid) {
+          throw corrupt("reply to request " + requestId + " has zxid " + reply.getZxid()
+              + " outside the session's life (" + id + ".." + lastZxid + "]");
+        }
+        sessions.loadRemembered(id, requestId, reply);
+        previous = requestId;
+      }
     }
 
     private NodeTable readNodes(SessionTable sessions) throws IOException {

@@ -10,6 +10,8 @@ import io.keel.proto.MultiOp;
 import io.keel.proto.MultiResult;
 import io.keel.proto.Op;
 import io.keel.proto.OpResult;
+import io.keel.proto.PathsResult;
+import io.keel.proto.ReapOp;
 import io.keel.proto.Response;
 import io.keel.proto.SessionResult;
 import io.keel.proto.SetAclOp;
@@ -35,6 +37,56 @@ final class WriteOps {
   WriteOps(NodeTable nodes, SessionTable sessions) {
     this.nodes = nodes;
     this.sessions = sessions;
+  }
+
+  /**
+   * Applies a validated request exactly once: the session rules, then {@link #execute}.
+   *
+   * <ul>
+   *   <li>create_session and reap ignore {@code session_id}; so does everything when it is 0
+   *       (tools, tests): no session check, no deduplication.
+   *   <li>Otherwise the session must be open, else SESSIONEXPIRED (ZooKeeper refuses the
+   *       requests of an expired session; without this, a retry arriving after expiry would
+   *       be applied again).
+   *   <li>With {@code request_id > 0}: a remembered request gets its first reply back, byte
+   *       for byte, and changes nothing; an id below the session's answered_below that is not
+   *       remembered is refused with RUNTIMEINCONSISTENCY (its reply is gone, so it cannot be
+   *       answered again, and applying it twice would be worse); anything else is executed and
+   *       its reply, success or user-level failure, remembered.
+   * </ul>
+   */
+  Response executeOnce(WriteRequest request, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
+    long sessionId = request.getSessionId();
+    WriteRequest.OpCase op = request.getOpCase();
+    if (sessionId == 0 || op == WriteRequest.OpCase.CREATE_SESSION || op == WriteRequest.OpCase.REAP) {
+      return execute(request, zxid, time, undo, events);
+    }
+    if (!sessions.contains(sessionId)) {
+      return Response.newBuilder().setZxid(zxid).setErr(Code.SESSIONEXPIRED)
+          .setMessage("session " + SessionTable.hex(sessionId) + " does not exist (expired or closed)")
+          .build();
+    }
+    long requestId = request.getRequestId();
+    if (requestId <= 0) {
+      return execute(request, zxid, time, undo, events);
+    }
+    Response remembered = sessions.remembered(sessionId, requestId);
+    if (remembered != null) {
+      return remembered;
+    }
+    long answeredBelow = Math.max(sessions.answeredBelow(sessionId), request.getAnsweredBelow());
+    if (requestId < answeredBelow) {
+      return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
+          .setMessage("request " + requestId + " of session " + SessionTable.hex(sessionId)
+              + " was already answered (answered_below is " + answeredBelow + "); nothing applied")
+          .build();
+    }
+    Response response = execute(request, zxid, time, undo, events);
+    // A session that closed itself took its remembered replies with it.
+    if (sessions.contains(sessionId)) {
+      sessions.remember(sessionId, requestId, answeredBelow, response, undo);
+    }
+    return response;
   }
 
   /**
@@ -66,10 +118,9 @@ final class WriteOps {
           sessions.open(zxid, timeout, undo);
           ok.setSession(SessionResult.newBuilder().setSessionId(zxid).setTimeoutMs(timeout));
         }
-        case CLOSE_SESSION -> {
-          closeSession(request.getCloseSession().getSessionId(), zxid, undo, events);
-          ok.setDone(true);
-        }
+        case CLOSE_SESSION -> ok.setPaths(PathsResult.newBuilder()
+            .addAllPaths(closeSession(request.getCloseSession().getSessionId(), zxid, undo, events)));
+        case REAP -> ok.setDone(reap(request.getReap(), zxid, time, undo, events));
         default -> throw new OpFailure(Code.BADARGUMENTS, "", "request has no operation");
       }
       return ok.build();
@@ -183,15 +234,35 @@ final class WriteOps {
     checkVersion(op.getPath(), "version", op.getVersion(), node.version);
   }
 
-  /** Deletes every ephemeral of the session (each like a delete), then the session. Unknown: no-op. */
-  private void closeSession(long sessionId, long zxid, UndoLog undo, List<TreeEvent> events) {
+  /**
+   * Deletes every ephemeral of the session (each like a delete), then the session with its
+   * remembered replies; returns the deleted paths, sorted. Unknown session: a no-op.
+   */
+  private List<String> closeSession(long sessionId, long zxid, UndoLog undo, List<TreeEvent> events) {
     if (!sessions.contains(sessionId)) {
-      return; // idempotent: already closed or expired
+      return List.of(); // idempotent: already closed or expired
     }
-    for (String path : List.copyOf(sessions.ephemerals(sessionId))) {
+    List<String> paths = List.copyOf(sessions.ephemerals(sessionId));
+    for (String path : paths) {
       removeNode(path, nodes.get(path), zxid, undo, events);
     }
     sessions.close(sessionId, undo);
+    return paths;
+  }
+
+  /**
+   * Deletes the node if it is still the one the leader saw (same czxid) and still qualifies at
+   * this entry's time; the leader's view may be stale by the time the entry commits (a child was
+   * added, the TTL node was written to, the node was deleted and recreated).
+   */
+  private boolean reap(ReapOp op, long zxid, long time, UndoLog undo, List<TreeEvent> events) {
+    String path = op.getPath();
+    ZNode node = nodes.get(path);
+    if (node == null || node.czxid != op.getCzxid() || !NodeTable.isReapable(node, time)) {
+      return false;
+    }
+    removeNode(path, node, zxid, undo, events);
+    return true;
   }
 
   private void removeNode(String path, ZNode node, long zxid, UndoLog undo, List<TreeEvent> events) {

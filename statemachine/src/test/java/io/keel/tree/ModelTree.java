@@ -132,6 +132,12 @@ final class ModelTree {
     lastTime = time;
     Response.Builder reply = Response.newBuilder().setZxid(zxid);
     long session = request.getSessionId();
+    // Malformed requests are refused first (stateless checks), then unknown sessions.
+    if (session != 0 && request.getOpCase() != WriteRequest.OpCase.CREATE_SESSION
+        && request.getOpCase() != WriteRequest.OpCase.REAP && !sessions.containsKey(session)
+        && isWellFormed(request)) {
+      return reply.setErr(Code.SESSIONEXPIRED).build();
+    }
     switch (request.getOpCase()) {
       case CREATE_SESSION -> {
         sessions.put(zxid, request.getCreateSession().getTimeoutMs());
@@ -140,13 +146,12 @@ final class ModelTree {
       }
       case CLOSE_SESSION -> {
         long id = request.getCloseSession().getSessionId();
-        if (sessions.containsKey(id)) {
-          for (String path : ephemeralsOf(id)) {
-            remove(path, zxid);
-          }
-          sessions.remove(id);
+        List<String> deleted = sessions.containsKey(id) ? ephemeralsOf(id) : List.of();
+        for (String path : deleted) {
+          remove(path, zxid);
         }
-        return reply.setDone(true).build();
+        sessions.remove(id);
+        return reply.setPaths(PathsResult.newBuilder().addAllPaths(deleted)).build();
       }
       case MULTI -> {
         return multi(request.getMulti().getOpsList(), session, zxid, time, reply);
@@ -231,6 +236,17 @@ final class ModelTree {
       }
       default -> throw new AssertionError(op);
     }
+  }
+
+  private static boolean isWellFormed(WriteRequest request) {
+    long session = request.getSessionId();
+    return switch (request.getOpCase()) {
+      case MULTI -> request.getMulti().getOpsList().stream().allMatch(op -> invalid(op, session) == null);
+      case SET_ACL -> request.getSetAcl().getVersion() >= -1 && request.getSetAcl().getAclList().stream()
+          .noneMatch(a -> a.getPerms() < 0 || a.getPerms() > 31 || a.getScheme().isEmpty());
+      case CREATE, DELETE, SET_DATA, CHECK -> invalid(asOp(request), session) == null;
+      default -> true;
+    };
   }
 
   /** A single write as the equivalent multi op. */

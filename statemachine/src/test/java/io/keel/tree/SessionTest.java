@@ -55,7 +55,8 @@ class SessionTest {
 
     Response response = t.write(closeSession(mine));                           // 10, time 1100
     assertEquals(Code.OK, response.getErr());
-    assertTrue(response.getDone());
+    assertEquals(List.of("/app/leader", "/app/workers/w-0000000000", "/app/workers/w-0000000001", "/top"),
+        response.getPaths().getPathsList(), "the deleted ephemerals, sorted");
     assertEquals(10, response.getZxid());
 
     assertFalse(t.exists("/app/leader"));
@@ -82,7 +83,8 @@ class SessionTest {
     t.ok(closeSession(session));
     Response again = t.writeExpectingNoChange(closeSession(session));
     assertEquals(Code.OK, again.getErr());
-    assertTrue(again.getDone());
+    assertTrue(again.hasPaths());
+    assertEquals(List.of(), again.getPaths().getPathsList());
     assertEquals(Code.OK, t.writeExpectingNoChange(closeSession(123456)).getErr());
     assertEquals(0, t.tree.sessionCount());
   }

@@ -189,20 +189,32 @@ class SnapshotTest {
     assertEquals("corrupt tree snapshot at the header: not a Keel tree snapshot: magic 0x5845454C, expected 0x4B45454C",
         refused(magic).getMessage());
     byte[] version = bytes.clone();
-    version[4] = 2;
-    assertEquals("corrupt tree snapshot at the header: unsupported tree snapshot version 2 (this build reads 1)",
+    version[4] = 3;
+    assertEquals("corrupt tree snapshot at the header: unsupported tree snapshot version 3 (this build reads 1 and 2)",
         refused(version).getMessage());
     assertTrue(refused(new byte[0]) instanceof EOFException);
   }
 
-  /** Writes a snapshot stream field by field, to build inconsistent ones. */
-  private static final class Raw {
+  /**
+   * Writes a snapshot stream field by field, to build inconsistent ones. {@code new Raw()} writes
+   * version 1 (sessions without exactly-once state), so these streams also prove v1 still loads.
+   */
+  static final class Raw {
     final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     final DataOutputStream out = new DataOutputStream(bytes);
+    final byte version;
+
+    Raw() {
+      this(SnapshotFormat.VERSION_1);
+    }
+
+    Raw(byte version) {
+      this.version = version;
+    }
 
     Raw header(long lastZxid) throws IOException {
       out.writeInt(SnapshotFormat.MAGIC);
-      out.writeByte(SnapshotFormat.VERSION);
+      out.writeByte(version);
       out.writeLong(lastZxid);
       out.writeLong(0);
       return this;
@@ -213,9 +225,30 @@ class SnapshotTest {
       return this;
     }
 
+    /** A session; in version 2 with answeredBelow 0 and nothing remembered. */
     Raw session(long id, int timeout) throws IOException {
       out.writeLong(id);
       out.writeInt(timeout);
+      if (version >= 2) {
+        out.writeLong(0);
+        out.writeInt(0);
+      }
+      return this;
+    }
+
+    /** A version 2 session; follow it with {@code count} calls of {@link #reply}. */
+    Raw session(long id, int timeout, long answeredBelow, int count) throws IOException {
+      out.writeLong(id);
+      out.writeInt(timeout);
+      out.writeLong(answeredBelow);
+      out.writeInt(count);
+      return this;
+    }
+
+    Raw reply(long requestId, byte[] response) throws IOException {
+      out.writeLong(requestId);
+      out.writeInt(response.length);
+      out.write(response);
       return this;
     }
 
