@@ -11,7 +11,9 @@ import io.keel.proto.DeleteOp;
 import io.keel.proto.MultiOp;
 import io.keel.proto.Op;
 import io.keel.proto.PathOp;
+import io.keel.proto.PingOp;
 import io.keel.proto.ReadRequest;
+import io.keel.proto.ReapOp;
 import io.keel.proto.SetAclOp;
 import io.keel.proto.SetDataOp;
 import io.keel.proto.Stat;
@@ -63,6 +65,15 @@ final class Requests {
 
   static WriteRequest asSession(long sessionId, WriteRequest request) {
     return request.toBuilder().setSessionId(sessionId).build();
+  }
+
+  /** The request as request {@code requestId} of the session, which holds the replies below {@code answeredBelow}. */
+  static WriteRequest withId(long sessionId, long requestId, long answeredBelow, WriteRequest request) {
+    return request.toBuilder().setSessionId(sessionId).setRequestId(requestId).setAnsweredBelow(answeredBelow).build();
+  }
+
+  static WriteRequest reap(String path, long czxid) {
+    return WriteRequest.newBuilder().setReap(ReapOp.newBuilder().setPath(path).setCzxid(czxid)).build();
   }
 
   static WriteRequest delete(String path, int version) {
@@ -139,6 +150,10 @@ final class Requests {
 
   static ReadRequest getAcl(String path) {
     return ReadRequest.newBuilder().setGetAcl(p(path)).build();
+  }
+
+  static ReadRequest ping(long sessionId) {
+    return ReadRequest.newBuilder().setSessionId(sessionId).setPing(PingOp.getDefaultInstance()).build();
   }
 
   static ReadRequest getEphemerals(long sessionId, String prefix) {

@@ -49,8 +49,10 @@ class SnapshotTest {
     t.ok(Requests.setAcl("/secure", 0, acl(3, "digest", "alice:hash")));
     long s1 = t.newSession(4000);
     long s2 = t.newSession(9000);
-    t.ok(asSession(s1, create("/app/leader", CreateMode.EPHEMERAL)));
+    t.ok(Requests.withId(s1, 1, 0, create("/app/leader", CreateMode.EPHEMERAL)));
     t.ok(asSession(s2, create("/app/q/e-", CreateMode.EPHEMERAL_SEQUENTIAL)));
+    t.write(Requests.withId(s1, 2, 0, Requests.delete("/missing", -1)));     // remembered NONODE
+    t.ok(Requests.withId(s2, 5, 3, Requests.check("/app", -1)));            // answeredBelow 3
     t.ok(Requests.setData("/app", "config v2", 0));
     t.ok(Requests.setData("/", "root", -1));
     t.ok(create("/\u00e9t\u00e9", "\u00fcnicode", CreateMode.PERSISTENT));
@@ -348,6 +350,32 @@ class SnapshotTest {
     assertCorrupt(new Raw().header(10).integer(0).integer(1).node("/", 0, 0, 0).integer(0), "bad end marker");
     // Node count smaller than the content: the next node's bytes are not the end marker.
     assertCorrupt(new Raw().header(10).integer(0).integer(1).node("/", 0, 1, 0).node("/a", 1, 0, 0).end(), "bad end marker");
+  }
+
+  @Test
+  void exactlyOnceStateIsChecked() throws IOException {
+    byte[] reply = Response.newBuilder().setZxid(5).build().toByteArray();
+    byte v2 = SnapshotFormat.VERSION;
+    DataTree tree = TreeDriver.restore(new Raw(v2).header(10).integer(1).session(3, 100, 2, 1).reply(4, reply)
+        .integer(1).node("/", 0, 0, 0).end().toBytes());
+    Response retried = new TreeDriver(tree).write(Requests.withId(3, 4, 0, Requests.create("/a")));
+    assertEquals(Response.newBuilder().setZxid(5).build(), retried);
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, -1, 0), "session 0x3 has negative answeredBelow -1");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 10_001),
+        "session 0x3 remembers 10001 replies, more than 10000");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 2).reply(4, reply).reply(4, reply),
+        "request id 4 is out of order, not positive or below answeredBelow 0");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 5, 1).reply(4, reply),
+        "request id 4 is out of order, not positive or below answeredBelow 5");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 1).reply(0, reply),
+        "request id 0 is out of order");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 1).reply(1, new byte[] {(byte) 0xFF}),
+        "reply to request 1 is not a Response");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 1)
+        .reply(1, Response.newBuilder().setZxid(3).build().toByteArray()),
+        "reply to request 1 has zxid 3 outside the session's life (3..10]");
+    assertCorrupt(new Raw(v2).header(10).integer(1).session(3, 100, 0, 1)
+        .reply(1, Response.newBuilder().setZxid(11).build().toByteArray()), "has zxid 11 outside");
   }
 
   @Test
