@@ -114,6 +114,10 @@ final class Requests {
     return opCreate(path, "", CreateMode.PERSISTENT);
   }
 
+  static Op opCreateTtl(String path, CreateMode mode, long ttl) {
+    return Op.newBuilder().setCreate(CreateOp.newBuilder().setPath(path).setMode(mode).setTtl(ttl)).build();
+  }
+
   static Op opDelete(String path, int version) {
     return Op.newBuilder().setDelete(DeleteOp.newBuilder().setPath(path).setVersion(version)).build();
   }
