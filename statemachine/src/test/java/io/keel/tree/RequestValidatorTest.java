@@ -250,6 +250,23 @@ class RequestValidatorTest {
   // ------------------------------------------------------------ missing operations, sessions
 
   @Test
+  void reapNeedsAValidPathAndAPositiveCzxid() {
+    assertNull(RequestValidator.validate(Requests.reap("/c", 1), MAX));
+    assertNull(RequestValidator.validate(Requests.withId(0, 0, 0, Requests.reap("/c", 7)), MAX), "no session needed");
+    assertRefused(Requests.reap("/c", 0), Code.BADARGUMENTS, "/c", "reap czxid 0 for '/c' is invalid: must be > 0");
+    assertRefused(Requests.reap("/c", -3), Code.BADARGUMENTS, "/c", "reap czxid -3 for '/c' is invalid: must be > 0");
+    assertRefused(Requests.reap("c", 1), Code.BADARGUMENTS, "c", "path 'c' is invalid: must start with '/'");
+  }
+
+  @Test
+  void pingNeedsASession() {
+    assertNull(RequestValidator.validate(Requests.ping(5)));
+    Response refused = RequestValidator.validate(Requests.ping(0));
+    assertEquals(Code.BADARGUMENTS, refused.getErr());
+    assertEquals("ping needs a session id (session_id is 0)", refused.getMessage());
+  }
+
+  @Test
   void missingOperationIsRefused() {
     assertRefused(WriteRequest.getDefaultInstance(), Code.BADARGUMENTS, "", "request has no operation");
     assertRefused(WriteRequest.newBuilder().setSessionId(5).build(), Code.BADARGUMENTS, "", "request has no operation");

@@ -136,6 +136,36 @@ class SessionTest {
   }
 
   @Test
+  void pingAnswersTheSessionOrSessionExpired() {
+    long session = t.newSession(4000);
+    t.ok(create("/a"));
+    Response pong = t.read(Requests.ping(session));
+    assertEquals(Code.OK, pong.getErr());
+    assertEquals(session, pong.getSession().getSessionId());
+    assertEquals(4000, pong.getSession().getTimeoutMs());
+    assertEquals(2, pong.getZxid());
+    t.ok(closeSession(session));
+    Response expired = t.read(Requests.ping(session));
+    assertEquals(Code.SESSIONEXPIRED, expired.getErr());
+    assertEquals("session 0x1 does not exist (expired or closed)", expired.getMessage());
+    assertEquals(3, expired.getZxid());
+    assertEquals(Code.SESSIONEXPIRED, t.read(Requests.ping(77)).getErr());
+    Response noSession = t.read(Requests.ping(0));
+    assertEquals(Code.BADARGUMENTS, noSession.getErr());
+    assertEquals("ping needs a session id (session_id is 0)", noSession.getMessage());
+  }
+
+  @Test
+  void closeSessionWithTheExpiredFlagDoesTheSame() {
+    long session = t.newSession(1000);
+    t.ok(asSession(session, create("/e", CreateMode.EPHEMERAL)));
+    Response response = t.ok(closeSession(session).toBuilder()
+        .setCloseSession(io.keel.proto.CloseSessionOp.newBuilder().setSessionId(session).setExpired(true)).build());
+    assertEquals(List.of("/e"), response.getPaths().getPathsList());
+    assertEquals(0, t.tree.sessionCount());
+  }
+
+  @Test
   void setLastZxidOnlyMovesForward() {
     t.ok(create("/a"));
     t.tree.setLastZxid(1);
