@@ -39,6 +39,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link DataTree} and to the naive {@link ModelTree}; every reply must match (all but the human
  * message), and so must the whole tree every few operations and at the end. Halfway through, the
  * tree is copied through a snapshot and the copy must follow the same history to the same digest.
+ *
+ * <p>Requests of live sessions carry request ids and now and then advance answered_below; retries
+ * of random earlier requests must get their first reply back (or RUNTIMEINCONSISTENCY once
+ * forgotten) and change nothing. Reaps are proposed from {@link DataTree#reapable}, which must
+ * agree with the model's full scan, and from random stale guesses.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ModelPropertyTest {
@@ -67,6 +72,14 @@ class ModelPropertyTest {
     String lastWrite = "";
     String lastRead = "";
     final Map<Code, Integer> outcomes = new EnumMap<>(Code.class);
+    /** Per live session: the next request id, the answered_below sent so far, what was answered. */
+    final Map<Long, Long> nextRequestId = new TreeMap<>();
+    final Map<Long, Long> answeredBelow = new TreeMap<>();      // sent by the client
+    final Map<Long, Long> treeAnsweredBelow = new TreeMap<>();  // taken by the tree (applied requests only)
+    final Map<Long, TreeMap<Long, WriteRequest>> sent = new TreeMap<>();
+    final Map<Long, TreeMap<Long, Response>> answers = new TreeMap<>();
+    int retries;
+    int reaped;
 
     Run(long seed) {
       this.seed = seed;
@@ -92,24 +105,104 @@ class ModelPropertyTest {
           if (replica != null) {
             replica.setLastZxid(zxid);
           }
+        } else if (dice < 10) {
+          retry();
+        } else if (dice < 12) {
+          reap();
         } else {
-          write(randomWrite(dice));
+          write(withRequestId(randomWrite(dice)));
         }
         if (step % 100 == 0) {
           compareWholeTree();
         }
       }
       compareWholeTree();
+      assertEquals(model.reapable(time + 100), tree.reapable(time + 100), where());
       assertEquals(tree.digest(), replica.digest(), where());
       assertEquals(tree.digest(), TreeDriver.restore(TreeDriver.snapshot(tree)).digest(), where());
       // The random walk must have reached the interesting outcomes, or it proves little.
       for (Code code : List.of(Code.OK, Code.NONODE, Code.NODEEXISTS, Code.BADVERSION, Code.NOTEMPTY,
-          Code.NOCHILDRENFOREPHEMERALS, Code.SESSIONEXPIRED, Code.BADARGUMENTS, Code.INVALIDACL)) {
+          Code.NOCHILDRENFOREPHEMERALS, Code.SESSIONEXPIRED, Code.BADARGUMENTS, Code.INVALIDACL,
+          Code.RUNTIMEINCONSISTENCY)) {
         assertTrue(outcomes.getOrDefault(code, 0) > 0, "seed=" + seed + " never saw " + code + ": " + outcomes);
+      }
+      assertTrue(retries > 20, "seed=" + seed + " only " + retries + " retries of remembered replies");
+      assertTrue(reaped > 0, "seed=" + seed + " reaped nothing");
+    }
+
+    /** Gives a live session's request the next id, and sometimes moves answered_below forward. */
+    WriteRequest withRequestId(WriteRequest request) {
+      long session = request.getSessionId();
+      if (!model.sessions.containsKey(session) || random.nextInt(5) == 0) {
+        return request;
+      }
+      long id = nextRequestId.merge(session, 1L, Long::sum);
+      long below = answeredBelow.getOrDefault(session, 0L);
+      if (random.nextInt(8) == 0) {
+        below = Math.max(below, id - random.nextInt(20));
+        answeredBelow.put(session, below);
+      }
+      return request.toBuilder().setRequestId(id).setAnsweredBelow(below).build();
+    }
+
+    /** Sends an earlier request of a live session again: its first reply, or refused once forgotten. */
+    void retry() {
+      List<Long> live = new ArrayList<>();
+      for (long session : answers.keySet()) {
+        if (model.sessions.containsKey(session)) {
+          live.add(session);
+        }
+      }
+      if (live.isEmpty()) {
+        return;
+      }
+      long session = live.get(random.nextInt(live.size()));
+      List<Long> ids = new ArrayList<>(answers.get(session).keySet());
+      long id = ids.get(random.nextInt(ids.size()));
+      WriteRequest request = sent.get(session).get(id);
+      lastWrite = "retry of " + request.toString().replace('\n', ' ');
+      zxid++;
+      time += random.nextInt(80) - 30;
+      Txn txn = Txn.newBuilder().setTime(time).setRequest(request).build();
+      Applied applied = tree.applyWithEvents(zxid, txn);
+      model.tick(time);
+      Response expected = id >= treeAnsweredBelow.getOrDefault(session, 0L) ? answers.get(session).get(id)
+          : Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY).build();
+      assertEquals(expected, expected.getErr() == Code.RUNTIMEINCONSISTENCY
+          ? withoutMessage(applied.response()) : applied.response(), where());
+      assertEquals(List.of(), applied.events(), where());
+      if (expected.getErr() != Code.RUNTIMEINCONSISTENCY) {
+        retries++;
+      }
+      outcomes.merge(applied.response().getErr(), 1, Integer::sum);
+      if (replica != null) {
+        assertEquals(applied, replica.applyWithEvents(zxid, txn), where());
+      }
+      // The model only ticked: the tree's nodes and sessions must still match it.
+      if (retries % 10 == 0) {
+        compareWholeTree();
       }
     }
 
-    void write(WriteRequest request) {
+    /** Proposes a reap: usually one the tree lists now, sometimes a stale or made-up one. */
+    void reap() {
+      long now = time + random.nextInt(200);
+      List<Reapable> due = tree.reapable(now);
+      assertEquals(model.reapable(now), due, where());
+      WriteRequest request;
+      if (!due.isEmpty() && random.nextInt(4) != 0) {
+        Reapable target = due.get(random.nextInt(due.size()));
+        request = Requests.reap(target.path(), target.czxid());
+      } else {
+        request = Requests.reap(targetPath(), 1 + random.nextInt((int) Math.max(1, zxid)));
+      }
+      Response response = write(request);
+      if (response.getDone()) {
+        reaped++;
+      }
+    }
+
+    Response write(WriteRequest request) {
       lastWrite = request.toString().replace('\n', ' ');
       lastRead = "";
       zxid++;
@@ -128,6 +221,25 @@ class ModelPropertyTest {
       if (replica != null) {
         assertEquals(applied, replica.applyWithEvents(zxid, txn), where());
       }
+      remember(request, actual);
+      return actual;
+    }
+
+    /** Tracks what the tree must remember: replies of live sessions' requests with ids that passed validation. */
+    void remember(WriteRequest request, Response response) {
+      long session = request.getSessionId();
+      if (request.getOpCase() == WriteRequest.OpCase.CLOSE_SESSION) {
+        long closed = request.getCloseSession().getSessionId();
+        answers.remove(closed);
+        sent.remove(closed);
+      }
+      if (request.getRequestId() <= 0 || !model.sessions.containsKey(session)
+          || response.getErr() == Code.BADARGUMENTS || response.getErr() == Code.INVALIDACL) {
+        return;
+      }
+      treeAnsweredBelow.merge(session, request.getAnsweredBelow(), Math::max);
+      answers.computeIfAbsent(session, s -> new TreeMap<>()).put(request.getRequestId(), response);
+      sent.computeIfAbsent(session, s -> new TreeMap<>()).put(request.getRequestId(), request);
     }
 
     void compareRead(ReadRequest request) {

@@ -124,7 +124,39 @@ final class ModelTree {
     return paths;
   }
 
+  /** ZooKeeper's rule, by scanning: a childless used container, or a childless TTL node idle longer than its TTL. */
+  boolean isReapable(String path, long now) {
+    Node n = nodes.get(path);
+    if (!children(path).isEmpty()) {
+      return false;
+    }
+    if (n.owner == Long.MIN_VALUE) {
+      return n.cversion > 0;
+    }
+    if ((n.owner & 0xFF00000000000000L) == 0xFF00000000000000L) {
+      return now > n.mtime && now - n.mtime > (n.owner & 0xFFFFFFFFFFL);
+    }
+    return false;
+  }
+
+  /** What {@link DataTree#reapable} should answer, by scanning every node. */
+  List<Reapable> reapable(long now) {
+    List<Reapable> due = new ArrayList<>();
+    for (String path : nodes.keySet()) {
+      if (!path.equals("/") && isReapable(path, now)) {
+        due.add(new Reapable(path, nodes.get(path).czxid));
+      }
+    }
+    return due;
+  }
+
   // ------------------------------------------------------------ writes
+
+  /** An entry that changed nothing (a deduplicated retry): time still moves. */
+  void tick(long txnTime) {
+    events = new ArrayList<>();
+    lastTime = Math.max(lastTime, txnTime);
+  }
 
   Response apply(long zxid, long txnTime, WriteRequest request) {
     events = new ArrayList<>();
@@ -155,6 +187,15 @@ final class ModelTree {
       }
       case MULTI -> {
         return multi(request.getMulti().getOpsList(), session, zxid, time, reply);
+      }
+      case REAP -> {
+        String path = request.getReap().getPath();
+        Node n = nodes.get(path);
+        boolean due = n != null && n.czxid == request.getReap().getCzxid() && isReapable(path, time);
+        if (due) {
+          remove(path, zxid);
+        }
+        return reply.setDone(due).build();
       }
       case SET_ACL -> {
         return setAcl(request, reply);
