@@ -31,6 +31,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * leader); a node's ctime/mtime is {@code max(lastTime, txn.time)} so time never runs backwards
  * even if successive leaders' clocks disagree. Equal logs give equal {@link #digest}s.
  *
+ * <p><b>Sessions and exactly-once.</b> A write naming a session ({@code session_id != 0}) that
+ * is not open is refused with SESSIONEXPIRED (create_session and reap ignore the session). With a
+ * {@code request_id > 0} as well, the session remembers the reply, and a retry of the same
+ * request id gets that reply back, zxid included, and changes nothing (DESIGN §2); replies below
+ * the session's {@code answered_below} are forgotten, and a retry of a forgotten one is refused
+ * with RUNTIMEINCONSISTENCY. At most 10,000 replies are remembered per session (the smallest ids
+ * are dropped and then refused like forgotten ones).
+ *
  * <p><b>Failure behaviour.</b> {@link #apply} and {@link #read} never throw (for any input,
  * including null): user-level failures (NONODE, BADVERSION, ...) and malformed entries are
  * replies with {@code err} set, and a failed write changes no node or session. A write whose zxid
@@ -244,7 +252,8 @@ public final class DataTree {
   }
 
   /**
-   * Writes the whole state (nodes, ACLs, stats, sequence counters, sessions, lastZxid, lastTime)
+   * Writes the whole state (nodes, ACLs, stats, sequence counters, sessions with their remembered
+   * replies, lastZxid, lastTime)
    * in {@link SnapshotFormat}: equal trees give equal bytes. Never Java serialization. Holds the
    * read lock while writing (apply waits); does not flush or close {@code out}.
    */

@@ -15,7 +15,8 @@
  *
  * <p>Entry points: {@link io.keel.tree.DataTree} (state, apply, read, snapshot; with
  * {@link io.keel.tree.DataTree#applyWithEvents} also the {@link io.keel.tree.TreeEvent}s an entry
- * caused, for the watch layer),
+ * caused, for the watch layer; with {@link io.keel.tree.DataTree#reapable} the
+ * {@link io.keel.tree.Reapable} nodes the leader should propose to reap),
  * {@link io.keel.tree.RequestValidator} (what the leader checks before a write enters the log) and
  * {@link io.keel.tree.Paths} (ZooKeeper's path rules).
  */
