@@ -22,7 +22,8 @@ import java.util.function.Function;
  * id=1                               this node's number, one of the server.N below (required)
  * dataDir=data/node1                 Raft log and snapshots (required)
  * server.N=host:port[:observer]      every member; observers are Raft listeners (at least one voter)
- * tickTime=2000                      ms; the unit of the session timeout defaults
+ * tickTime=2000                      ms; the unit of the session timeout defaults, and how often
+ *                                    the leader looks for expired sessions
  * minSessionTimeout=2*tickTime       ms
  * maxSessionTimeout=20*tickTime      ms
  * snapCount=100000                   log entries between automatic snapshots

@@ -61,9 +61,10 @@ public final class KeelServer implements AutoCloseable {
     Files.createDirectories(config.dataDir());
     RaftGroup group = groupOf(config);
     int maxRequestBytes = config.maxRequestBytes();
-    KeelStateMachine sm = new KeelStateMachine(new KeelStateMachine.Limits(
+    KeelStateMachine sm = new KeelStateMachine(new KeelStateMachine.Settings(
         config.maxDataBytes(), maxRequestBytes,
-        config.minSessionTimeout(), config.maxSessionTimeout()));
+        config.minSessionTimeout(), config.maxSessionTimeout(),
+        config.tickTime(), config.containerCheckIntervalMs()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(peerId(config.id()))
         .setGroup(group)

@@ -15,19 +15,24 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
@@ -67,11 +72,18 @@ public class KeelStateMachine extends BaseStateMachine {
   private static final Pattern LOG_SEGMENT_NAME =
       Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?");
 
-  /** What the leader enforces at the edge, and the session timeout bounds it negotiates into. */
-  public record Limits(int maxDataBytes, int maxRequestBytes,
-                       int minSessionTimeoutMs, int maxSessionTimeoutMs) {}
+  /**
+   * What the leader enforces at the edge, the session timeout bounds it negotiates into, and how
+   * often it checks for expired sessions (tickMs) and for containers and TTL nodes to reap.
+   */
+  public record Settings(int maxDataBytes, int maxRequestBytes,
+                         int minSessionTimeoutMs, int maxSessionTimeoutMs,
+                         int tickMs, long containerCheckIntervalMs) {}
 
-  private final Limits limits;
+  private final Settings limits;
+  private final AtomicLong proposalCallIds = new AtomicLong();
+  private final ClientId proposer = ClientId.randomId();
+  private volatile LeaderHousekeeping housekeeping;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final AppliedIndexWaiters waiters = new AppliedIndexWaiters();
   private final List<String> refusedSnapshots = new CopyOnWriteArrayList<>();
@@ -84,7 +96,7 @@ public class KeelStateMachine extends BaseStateMachine {
   private final java.util.concurrent.atomic.AtomicInteger snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  public KeelStateMachine(Limits limits) {
+  public KeelStateMachine(Settings limits) {
     this.limits = limits;
   }
 
@@ -110,6 +122,8 @@ public class KeelStateMachine extends BaseStateMachine {
             + " but Keel loaded the one at index " + keelIndex + " in " + smDir);
       }
       install(loaded);
+      housekeeping = new LeaderHousekeeping(String.valueOf(getId()), this::tree, this::propose,
+          limits.tickMs(), limits.containerCheckIntervalMs());
     });
   }
 
@@ -140,6 +154,9 @@ public class KeelStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
+    if (housekeeping != null) {
+      housekeeping.close();
+    }
     waiters.failAll(new IOException(getId() + ": state machine closed"));
     readers.shutdown();
     super.close();
@@ -285,6 +302,9 @@ public class KeelStateMachine extends BaseStateMachine {
       problem = rejection(Code.MARSHALLINGERROR, "",
           "malformed write request (" + content.size() + " bytes): " + e.getMessage());
     }
+    if (write != null && housekeeping != null) {
+      housekeeping.touch(write.getSessionId());
+    }
     if (problem != null) {
       TransactionContext refused = trx.build();
       refused.setException(new RejectedRequestException(problem));
@@ -358,6 +378,9 @@ public class KeelStateMachine extends BaseStateMachine {
     Response response;
     try {
       ReadRequest read = ReadRequest.parseFrom(content.asReadOnlyByteBuffer());
+      if (housekeeping != null) {
+        housekeeping.touch(read.getSessionId());
+      }
       Response problem = RequestValidator.validate(read);
       response = problem != null ? problem : tree.read(read);
     } catch (InvalidProtocolBufferException e) {
@@ -375,6 +398,51 @@ public class KeelStateMachine extends BaseStateMachine {
     }
     // Otherwise the read would run on the apply thread that completes the waiter.
     return applied.thenComposeAsync(ignored -> query(request), readers);
+  }
+
+  // ------------------------------------------------------------------ leadership
+
+  @Override
+  public void notifyLeaderReady() {
+    housekeeping.becameLeader();
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
+    if (!member.getPeerId().equals(newLeader)) {
+      housekeeping.lostLeadership();
+    }
+  }
+
+  @Override
+  public void notifyNotLeader(Collection<TransactionContext> pending) {
+    housekeeping.lostLeadership();
+  }
+
+  /** Submits a leader-made write (session expiry, reaping) through the log like any other. */
+  private void propose(WriteRequest write) {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return;
+    }
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(proposer)
+        .setServerId(server.getId())
+        .setGroupId(getGroupId())
+        .setCallId(proposalCallIds.incrementAndGet())
+        .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(write.toByteArray())))
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+    try {
+      server.submitClientRequestAsync(request).whenComplete((reply, e) -> {
+        if (e != null || !reply.isSuccess()) {
+          LOG.debug("{}: leader proposal not applied (retried on the next check): {}", getId(),
+              e != null ? e : reply.getException());
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: leader proposal not submitted (retried on the next check)", getId(), e);
+    }
   }
 
   // ------------------------------------------------------------------ snapshots
