@@ -8,6 +8,7 @@ import io.keel.proto.CreateSessionOp;
 import io.keel.proto.DeleteOp;
 import io.keel.proto.MultiOp;
 import io.keel.proto.PathOp;
+import io.keel.proto.PingOp;
 import io.keel.proto.ReadRequest;
 import io.keel.proto.Response;
 import io.keel.proto.SetAclOp;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +28,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -56,8 +59,13 @@ import org.slf4j.LoggerFactory;
  * retries through leader changes with exponential backoff for at most its request timeout; a
  * blocking call's {@link Duration} can shorten that wait, not lengthen it.
  *
- * <p>Each client opens a session when it connects, owning its ephemeral nodes; {@link #close}
- * closes the session and removes its ephemerals at once. Thread-safe; {@code close} is idempotent.
+ * <p>Each client opens a session when it connects, owning its ephemeral nodes, and keeps it alive
+ * with pings (never written to the log) every third of its timeout. If the cluster hears nothing
+ * from the session for its timeout (the client died or was cut off), the leader expires it and its
+ * ephemerals are deleted. {@link #addConnectionStateListener} reports CONNECTED, SUSPENDED,
+ * RECONNECTED, LOST and CLOSED. {@link #close} closes the session and removes its ephemerals at
+ * once. Writes are exactly-once within the session: a retried write returns the first result.
+ * Thread-safe; {@code close} is idempotent.
  */
 public final class KeelClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeelClient.class);
@@ -78,6 +86,9 @@ public final class KeelClient implements AutoCloseable {
   private final long sessionId;
   private final int sessionTimeoutMs;
   private final AtomicLong requestIds = new AtomicLong();
+  /** Ids of writes sent but not answered: the smallest bounds what the servers must remember. */
+  private final ConcurrentSkipListSet<Long> unanswered = new ConcurrentSkipListSet<>();
+  private final SessionKeeper keeper;
   private final AtomicLong lastZxid = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -104,6 +115,7 @@ public final class KeelClient implements AutoCloseable {
     }
     this.sessionId = session.getSession().getSessionId();
     this.sessionTimeoutMs = session.getSession().getTimeoutMs();
+    this.keeper = new SessionKeeper(this, sessionId, sessionTimeoutMs);
     LOG.debug("Connected to {} (group {}), session 0x{}", connectString, this.group.getGroupId(),
         Long.toHexString(sessionId));
   }
@@ -378,6 +390,19 @@ public final class KeelClient implements AutoCloseable {
     return sessionTimeoutMs;
   }
 
+  /**
+   * Calls {@code listener} with every change of the session's {@link ConnectionState}, in order,
+   * on one thread of the client's. Returns at once.
+   */
+  public void addConnectionStateListener(Consumer<ConnectionState> listener) {
+    keeper.addListener(listener);
+  }
+
+  /** The session's current state. */
+  public ConnectionState connectionState() {
+    return keeper.state();
+  }
+
   /** The largest zxid this client has seen in any reply. */
   public long lastZxid() {
     return lastZxid.get();
@@ -389,7 +414,14 @@ public final class KeelClient implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    boolean expired = keeper != null && keeper.state() == ConnectionState.LOST;
+    if (keeper != null) {
+      keeper.close();
+    }
     try {
+      if (expired) {
+        return;
+      }
       await(send(WriteRequest.newBuilder().setCloseSession(
           CloseSessionOp.newBuilder().setSessionId(sessionId))), requestTimeout);
     } catch (KeelException e) {
@@ -416,15 +448,20 @@ public final class KeelClient implements AutoCloseable {
   }
 
   private CompletableFuture<Response> send(WriteRequest.Builder request) {
-    // sessionId is still 0 while the constructor opens the session.
-    request.setSessionId(sessionId).setRequestId(requestIds.incrementAndGet());
-    ByteString bytes = request.build().toByteString();
-    if (bytes.size() > TRANSPORT_MAX_REQUEST_BYTES) {
-      return CompletableFuture.failedFuture(tooLarge(bytes.size()));
-    }
     synchronized (this) {
+      // sessionId is still 0 while the constructor opens the session.
+      long id = requestIds.incrementAndGet();
+      unanswered.add(id);
+      request.setSessionId(sessionId).setRequestId(id).setAnsweredBelow(unanswered.first());
+      ByteString bytes = request.build().toByteString();
+      if (bytes.size() > TRANSPORT_MAX_REQUEST_BYTES) {
+        unanswered.remove(id);
+        return CompletableFuture.failedFuture(tooLarge(bytes.size()));
+      }
       RaftClient client = raft.get();
       CompletableFuture<Response> reply = reply(client, client.async().send(message(bytes)), null);
+      // Answered or given up on: either way Ratis will not resend it.
+      reply.whenComplete((r, e) -> unanswered.remove(id));
       lastWrite = reply;
       return reply;
     }
@@ -467,6 +504,7 @@ public final class KeelClient implements AutoCloseable {
             if (RaftTransport.isClientBroken(failure)) {
               renew(client);
             }
+            keeper().failed(k);
             throw k;
           }
           Response r;
@@ -478,10 +516,48 @@ public final class KeelClient implements AutoCloseable {
           }
           lastZxid.accumulateAndGet(r.getZxid(), Math::max);
           if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
-            throw RaftTransport.toException(r);
+            KeelException k = RaftTransport.toException(r);
+            keeper().failed(k);
+            throw k;
           }
           return r;
         }, callbacks);
+  }
+
+  /** The session keeper, or a no-op while the constructor is still opening the session. */
+  private SessionKeeper keeper() {
+    SessionKeeper k = keeper;
+    return k != null ? k : SessionKeeper.NONE;
+  }
+
+  /**
+   * Sends a ping of this session. Only the leader tracks session liveness, and a linearizable read
+   * may be answered by a follower (through read index) without the leader hearing of it; a
+   * non-linearizable read is answered by the leader alone (Ratis redirects it there).
+   */
+  CompletableFuture<Response> ping(Duration timeout) {
+    ByteString bytes = ReadRequest.newBuilder().setSessionId(sessionId)
+        .setPing(PingOp.getDefaultInstance()).build().toByteString();
+    RaftClient client = raft.get();
+    return client.async().sendReadOnlyNonLinearizable(message(bytes)).thenApply(r -> r)
+        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
+        .handle((reply, error) -> {
+          Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+          if (failure != null) {
+            if (RaftTransport.isClientBroken(failure)) {
+              renew(client);
+            }
+            throw RaftTransport.translate(failure);
+          }
+          try {
+            Response r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+            lastZxid.accumulateAndGet(r.getZxid(), Math::max);
+            return r;
+          } catch (InvalidProtocolBufferException e) {
+            throw KeelException.create(KeelException.Code.MARSHALLINGERROR, null,
+                "unreadable ping reply: " + e.getMessage());
+          }
+        });
   }
 
   /**
