@@ -33,6 +33,7 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Order: writes of one client are applied in the order they were issued, and a read waits for
  * the client's earlier writes, so it sees them (ZooKeeper's FIFO client order). Writes are
- * linearizable; reads are served by the current leader and reflect every write acknowledged before
- * them.
+ * linearizable. Reads are served by the client's own server (one of the connect string's, voter or
+ * observer, picked at random and changed when it fails): by default sequentially consistent (never
+ * older than anything this client has seen), or linearizable with
+ * {@link Builder#readConsistency}; {@link #sync} brings the client's server up to date first.
  *
  * <p>Futures complete on the client's own callback threads, never on Ratis's network threads, so
  * a callback may call the client again, even with a blocking call.
@@ -81,6 +84,8 @@ public final class KeelClient implements AutoCloseable {
   private final AtomicReference<RaftClient> raft;
   private final ExecutorService callbacks;
   private final Duration requestTimeout;
+  private final ReadConsistency readConsistency;
+  private final AttachedReads reads;
   /** Completes when the last write issued so far has its reply: reads wait for it (FIFO order). */
   private CompletableFuture<?> lastWrite = CompletableFuture.completedFuture(null);
   private final long sessionId;
@@ -92,10 +97,13 @@ public final class KeelClient implements AutoCloseable {
   private final AtomicLong lastZxid = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private KeelClient(Builder b, RaftTransport.Discovered cluster) {
+  private KeelClient(Builder b, List<String> addresses, RaftTransport.Discovered cluster) {
     this.connectString = b.connectString;
     this.group = cluster.group();
     this.requestTimeout = b.requestTimeout;
+    this.readConsistency = b.readConsistency;
+    this.reads = new AttachedReads(group, addresses,
+        Duration.ofMillis(Math.max(200, Math.min(3000, requestTimeout.toMillis() / 3))));
     this.raft = new AtomicReference<>(
         RaftTransport.newClient(group, cluster.leader(), requestTimeout));
     this.callbacks = Executors.newCachedThreadPool(r -> {
@@ -110,6 +118,7 @@ public final class KeelClient implements AutoCloseable {
           CreateSessionOp.newBuilder().setTimeoutMs(wanted))), b.connectTimeout);
     } catch (KeelException e) {
       closeQuietly(raft.get());
+      reads.close();
       callbacks.shutdown();
       throw e;
     }
@@ -135,6 +144,7 @@ public final class KeelClient implements AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(15);
     private Duration connectTimeout = Duration.ofSeconds(15);
     private Duration sessionTimeout = Duration.ofSeconds(30);
+    private ReadConsistency readConsistency = ReadConsistency.SEQUENTIAL;
 
     private Builder(String connectString) {
       this.connectString = connectString;
@@ -158,10 +168,19 @@ public final class KeelClient implements AutoCloseable {
       return this;
     }
 
+    /** How fresh reads must be; default {@link ReadConsistency#SEQUENTIAL}, as ZooKeeper. */
+    public Builder readConsistency(ReadConsistency consistency) {
+      if (consistency == null) {
+        throw KeelException.create(KeelException.Code.BADARGUMENTS, null, "readConsistency is null");
+      }
+      this.readConsistency = consistency;
+      return this;
+    }
+
     /** Discovers the cluster from the connect string, opens a session, and returns the client. */
     public KeelClient build() {
       List<String> addresses = RaftTransport.parseConnectString(connectString);
-      return new KeelClient(this, RaftTransport.discover(addresses, connectTimeout));
+      return new KeelClient(this, addresses, RaftTransport.discover(addresses, connectTimeout));
     }
 
     private static Duration positive(Duration d, String name) {
@@ -428,6 +447,7 @@ public final class KeelClient implements AutoCloseable {
       LOG.warn("Could not close session 0x{} cleanly: {}", Long.toHexString(sessionId), e.getMessage());
     } finally {
       closeQuietly(raft.get());
+      reads.close();
       callbacks.shutdown();
     }
   }
@@ -482,11 +502,50 @@ public final class KeelClient implements AutoCloseable {
     synchronized (this) {
       before = lastWrite;
     }
+    return readAt(bytes, readConsistency, before, tolerated);
+  }
+
+  private CompletableFuture<Response> readAt(ByteString bytes, ReadConsistency consistency,
+                                             CompletableFuture<?> before,
+                                             KeelException.Code tolerated) {
     // The server may serve a read before an earlier write of ours commits; wait for the write.
     return before.handle((r, e) -> null).thenCompose(ignored -> {
-      RaftClient client = raft.get();
-      return reply(client, client.async().sendReadOnly(message(bytes)), tolerated);
+      long deadline = System.nanoTime() + requestTimeout.toNanos();
+      return reply(null, reads.read(message(bytes), lastZxid.get(), consistency, deadline), tolerated);
     });
+  }
+
+  /**
+   * Brings this client's server up to date with the leader (ZooKeeper's sync): reads after it
+   * completes see every write committed before it started. {@code path} is checked like a read's.
+   */
+  public CompletableFuture<Void> syncAsync(String path) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
+          null, "the client is closed"));
+    }
+    ByteString bytes = ReadRequest.newBuilder().setSessionId(sessionId)
+        .setExists(pathOp(path)).build().toByteString();
+    CompletableFuture<?> before;
+    synchronized (this) {
+      before = lastWrite;
+    }
+    return readAt(bytes, ReadConsistency.LINEARIZABLE, before, KeelException.Code.NONODE)
+        .thenApply(r -> null);
+  }
+
+  public void sync(String path) {
+    await(syncAsync(path), requestTimeout);
+  }
+
+  public void sync(String path, Duration timeout) {
+    await(syncAsync(path), timeout);
+  }
+
+  /** The member this client's reads are served by now: {@code host:port}. */
+  public String attachedServer() {
+    RaftPeerId id = reads.attached();
+    return group.getPeer(id) == null ? id.toString() : group.getPeer(id).getAddress();
   }
 
   /**
@@ -501,7 +560,7 @@ public final class KeelClient implements AutoCloseable {
           Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
           if (failure != null) {
             KeelException k = RaftTransport.translate(failure);
-            if (RaftTransport.isClientBroken(failure)) {
+            if (client != null && RaftTransport.isClientBroken(failure)) {
               renew(client);
             }
             keeper().failed(k);

@@ -1,0 +1,163 @@
+package io.keel.client;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StaleReadException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads served by the session's own server, as ZooKeeper serves them: one member picked at random
+ * from the connect string (voters and observers alike), moved to another when it fails.
+ *
+ * <p>A sequential read is a Ratis stale read at the client's last seen zxid: the server answers
+ * once it has applied that index (Keel's {@code queryStale}); if its commit index is still behind,
+ * the same server answers through read index instead, which is at least as fresh. A linearizable
+ * read uses read index directly. Requests go straight to the member's RPC, unordered and without
+ * Ratis's retry machinery, so a dead member costs one failed call, not a stuck stream.
+ * Thread-safe.
+ */
+final class AttachedReads implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(AttachedReads.class);
+
+  private final RaftGroup group;
+  private final RaftClient rpcClient;
+  private final List<RaftPeerId> candidates;
+  private final AtomicLong callIds = new AtomicLong();
+  private volatile RaftPeerId attached;
+
+  AttachedReads(RaftGroup group, List<String> connectAddresses, Duration rpcTimeout) {
+    this.group = group;
+    List<RaftPeerId> preferred = new ArrayList<>();
+    for (RaftPeer p : group.getPeers()) {
+      if (connectAddresses.contains(p.getAddress())) {
+        preferred.add(p.getId());
+      }
+    }
+    if (preferred.isEmpty()) {
+      group.getPeers().forEach(p -> preferred.add(p.getId()));
+    }
+    Collections.shuffle(preferred);
+    this.candidates = List.copyOf(preferred);
+    this.attached = candidates.get(0);
+    RaftProperties p = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p,
+        TimeDuration.valueOf(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    this.rpcClient = RaftClient.newBuilder().setRaftGroup(group).setProperties(p)
+        .setRetryPolicy(RetryPolicies.noRetry()).build();
+  }
+
+  /** The member reads are served by now. */
+  RaftPeerId attached() {
+    return attached;
+  }
+
+  /** Reads at the attached member, moving on to others until {@code deadlineNanos}. */
+  CompletableFuture<RaftClientReply> read(Message message, long minIndex,
+                                          ReadConsistency consistency, long deadlineNanos) {
+    return attempt(message, minIndex, consistency == ReadConsistency.LINEARIZABLE, deadlineNanos,
+        null, 0);
+  }
+
+  private CompletableFuture<RaftClientReply> attempt(Message message, long minIndex,
+                                                     boolean linearizable, long deadlineNanos,
+                                                     Throwable previous, int failures) {
+    if (System.nanoTime() > deadlineNanos) {
+      return CompletableFuture.failedFuture(previous != null ? previous
+          : new IOException("no member answered the read in time"));
+    }
+    RaftPeerId target = attached;
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(rpcClient.getId())
+        .setServerId(target)
+        .setGroupId(group.getGroupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(message)
+        .setType(linearizable ? RaftClientRequest.readRequestType()
+            : RaftClientRequest.staleReadRequestType(minIndex))
+        .build();
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = rpcClient.getClientRpc().sendRequestAsyncUnordered(request);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return sent.handle((reply, error) -> {
+      Throwable failure = error != null ? unwrap(error)
+          : reply.isSuccess() ? null : reply.getException();
+      if (failure == null) {
+        return CompletableFuture.completedFuture(reply);
+      }
+      if (!linearizable && isStale(failure)) {
+        // The member has not learned of the commit yet; read index makes it catch up.
+        return attempt(message, minIndex, true, deadlineNanos, failure, failures);
+      }
+      moveFrom(target, failure);
+      // Back off once every member has failed in a row, so a dead cluster is not spun on.
+      long pauseMs = failures + 1 < candidates.size() ? 0
+          : Math.min(500, 20L << Math.min(5, failures + 1 - candidates.size()));
+      return CompletableFuture.supplyAsync(() -> null,
+              CompletableFuture.delayedExecutor(pauseMs, TimeUnit.MILLISECONDS))
+          .thenCompose(x -> attempt(message, minIndex, linearizable, deadlineNanos, failure,
+              failures + 1));
+    }).thenCompose(f -> f);
+  }
+
+  private void moveFrom(RaftPeerId failed, Throwable why) {
+    int i = candidates.indexOf(failed);
+    RaftPeerId next = candidates.get((i + 1) % candidates.size());
+    if (next.equals(failed)) {
+      return;
+    }
+    synchronized (this) {
+      if (attached.equals(failed)) {
+        attached = next;
+        LOG.info("Reads move from {} to {}: {}", failed, next, why.toString());
+      }
+    }
+  }
+
+  /** Ratis sends a member's StaleReadException to clients wrapped, with its class in the text. */
+  private static boolean isStale(Throwable t) {
+    return t instanceof StaleReadException
+        || t instanceof StateMachineException && String.valueOf(t.getMessage())
+            .contains(StaleReadException.class.getSimpleName());
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  @Override
+  public void close() {
+    try {
+      rpcClient.close();
+    } catch (IOException e) {
+      LOG.debug("Error closing the read client", e);
+    }
+  }
+}
