@@ -113,6 +113,10 @@ final class BenchCommand implements Callable<Integer> {
       if (setup.failed.sum() > 0) {
         throw setup.firstFailure.get();
       }
+      // Reads are sequentially consistent: each client catches up with the others' setup writes.
+      for (KeelClient c : conns) {
+        c.sync(base);
+      }
       Histogram latency = new ConcurrentHistogram(3);
       Tally run = runAll(pool, conns, ops, op(base, keys, payload), latency);
       report(base, run, latency);

@@ -30,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * Reads served by the session's own server, as ZooKeeper serves them: one member picked at random
  * from the connect string (voters and observers alike), moved to another when it fails.
  *
- * <p>A sequential read is a Ratis stale read at the client's last seen zxid: the server answers
- * once it has applied that index (Keel's {@code queryStale}); if its commit index is still behind,
- * the same server answers through read index instead, which is at least as fresh. A linearizable
- * read uses read index directly. Requests go straight to the member's RPC, unordered and without
+ * <p>A sequential read is a Ratis stale read carrying the client's last seen zxid in the request
+ * ({@code min_zxid}): the server answers once it has applied that zxid (Keel's
+ * {@code queryStale} waits for it rather than refusing, as Ratis's own minIndex would). A
+ * linearizable read uses read index. Requests go straight to the member's RPC, unordered and without
  * Ratis's retry machinery, so a dead member costs one failed call, not a stuck stream.
  * Thread-safe.
  */

@@ -497,21 +497,23 @@ public final class KeelClient implements AutoCloseable {
       return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
           null, "the client is closed"));
     }
-    ByteString bytes = request.setSessionId(sessionId).build().toByteString();
     CompletableFuture<?> before;
     synchronized (this) {
       before = lastWrite;
     }
-    return readAt(bytes, readConsistency, before, tolerated);
+    return readAt(request, readConsistency, before, tolerated);
   }
 
-  private CompletableFuture<Response> readAt(ByteString bytes, ReadConsistency consistency,
+  private CompletableFuture<Response> readAt(ReadRequest.Builder request, ReadConsistency consistency,
                                              CompletableFuture<?> before,
                                              KeelException.Code tolerated) {
-    // The server may serve a read before an earlier write of ours commits; wait for the write.
+    // The server may serve a read before an earlier write of ours commits; wait for the write,
+    // then ask for a server state at least as new as everything this client has seen.
     return before.handle((r, e) -> null).thenCompose(ignored -> {
+      ByteString bytes = request.setSessionId(sessionId).setMinZxid(lastZxid.get())
+          .build().toByteString();
       long deadline = System.nanoTime() + requestTimeout.toNanos();
-      return reply(null, reads.read(message(bytes), lastZxid.get(), consistency, deadline), tolerated);
+      return reply(null, reads.read(message(bytes), 0, consistency, deadline), tolerated);
     });
   }
 
@@ -524,13 +526,12 @@ public final class KeelClient implements AutoCloseable {
       return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
           null, "the client is closed"));
     }
-    ByteString bytes = ReadRequest.newBuilder().setSessionId(sessionId)
-        .setExists(pathOp(path)).build().toByteString();
     CompletableFuture<?> before;
     synchronized (this) {
       before = lastWrite;
     }
-    return readAt(bytes, ReadConsistency.LINEARIZABLE, before, KeelException.Code.NONODE)
+    return readAt(ReadRequest.newBuilder().setExists(pathOp(path)), ReadConsistency.LINEARIZABLE,
+        before, KeelException.Code.NONODE)
         .thenApply(r -> null);
   }
 

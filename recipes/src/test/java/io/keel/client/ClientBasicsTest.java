@@ -79,11 +79,14 @@ class ClientBasicsTest {
     client.create("/eph", null, CreateMode.PERSISTENT);
     try (KeelClient other = KeelClient.connect(cluster.connectString())) {
       String p = other.create("/eph/mine", b("x"), CreateMode.EPHEMERAL);
+      // Another client's write: sync first, as with ZooKeeper (reads are sequentially consistent).
+      client.sync(p);
       assertEquals(other.sessionId(), client.exists(p).orElseThrow().ephemeralOwner());
       assertEquals(List.of("/eph/mine"), other.getEphemerals("/eph"));
       assertThrows(KeelException.NoChildrenForEphemeralsException.class,
           () -> other.create("/eph/mine/child", null, CreateMode.PERSISTENT));
     }
+    client.sync("/eph/mine");
     assertTrue(client.exists("/eph/mine").isEmpty(), "closing the client removes its ephemerals");
   }
 

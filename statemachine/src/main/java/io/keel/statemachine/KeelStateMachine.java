@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -79,6 +80,9 @@ public class KeelStateMachine extends BaseStateMachine {
   public record Settings(int maxDataBytes, int maxRequestBytes,
                          int minSessionTimeoutMs, int maxSessionTimeoutMs,
                          int tickMs, long containerCheckIntervalMs) {}
+
+  /** How long a read waits for this server to reach the client's last seen zxid. */
+  static final java.time.Duration MAX_READ_WAIT = java.time.Duration.ofSeconds(10);
 
   private final Settings limits;
   private final AtomicLong proposalCallIds = new AtomicLong();
@@ -390,14 +394,32 @@ public class KeelStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(toMessage(response));
   }
 
+  /**
+   * A read at a minimum zxid: Ratis's own minIndex, or the request's {@code min_zxid}, whichever
+   * is larger. Ratis refuses at once when its commit index is below minIndex; Keel's min_zxid
+   * instead waits (up to {@link #MAX_READ_WAIT}) for this server to learn of the commit and apply
+   * it, which under load is a matter of milliseconds.
+   */
   @Override
   public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    CompletableFuture<Void> applied = waiters.await(minIndex);
+    long min = minIndex;
+    try {
+      min = Math.max(min, ReadRequest.parseFrom(request.getContent().asReadOnlyByteBuffer()).getMinZxid());
+    } catch (InvalidProtocolBufferException e) {
+      return query(request);  // answers MARSHALLINGERROR
+    }
+    long wanted = min;
+    CompletableFuture<Void> applied = waiters.await(wanted);
     if (applied.isDone() && !applied.isCompletedExceptionally()) {
       return query(request);
     }
     // Otherwise the read would run on the apply thread that completes the waiter.
-    return applied.thenComposeAsync(ignored -> query(request), readers);
+    return applied.orTimeout(MAX_READ_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+        .handleAsync((ok, e) -> e == null ? query(request)
+            : CompletableFuture.completedFuture(toMessage(rejection(Code.OPERATIONTIMEOUT, "",
+                getId() + " has not applied zxid " + wanted + " within " + MAX_READ_WAIT.toMillis()
+                    + " ms (it is behind or cut off); read from another server"))), readers)
+        .thenCompose(f -> f);
   }
 
   // ------------------------------------------------------------------ leadership
