@@ -105,6 +105,10 @@ final class WatchDriver {
     return tree.read(ReadRequest.newBuilder().setExists(PathOp.newBuilder().setPath(path)).build()).getZxid();
   }
 
+  boolean exists(String path) {
+    return tree.read(ReadRequest.newBuilder().setExists(PathOp.newBuilder().setPath(path)).build()).getErr() == Code.OK;
+  }
+
   /** The tree as a {@link WatchRegistry.NodeView}. */
   WatchRegistry.NodeView view() {
     return path -> {
