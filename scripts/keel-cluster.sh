@@ -4,7 +4,7 @@
 #   scripts/keel-cluster.sh start|stop|status
 #
 # start   starts every node (scripts/keel-server.sh start), then waits up to 60 s until a leader
-#         is elected (a read through the CLI succeeds: reads are served by the leader)
+#         is elected (a CLI command succeeds: it opens a session first, a write that needs a leader)
 # stop    stops every node
 # status  one line per node; exit 0 only if every node is running
 set -euo pipefail

@@ -39,6 +39,15 @@ class PackageRulesTest {
   }
 
   @Test
+  void watchesSitOnTheTreeAlone() {
+    noClasses().that().resideInAPackage("io.keel.watch..")
+        .should().dependOnClassesThat().resideOutsideOfPackages(
+            "io.keel.watch..", "io.keel.tree..", "io.keel.proto..", "java..")
+        .because("the watch registry is pure logic over tree events; delivery lives elsewhere")
+        .check(keel);
+  }
+
+  @Test
   void theClientSeesOnlyTheProtocolAndRatisClient() {
     noClasses().that().resideInAPackage("io.keel.client..")
         .should().dependOnClassesThat().resideInAnyPackage(
