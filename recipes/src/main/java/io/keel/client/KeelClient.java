@@ -461,8 +461,7 @@ public final class KeelClient implements AutoCloseable {
 
   private CompletableFuture<Response> write(WriteRequest.Builder request) {
     if (closed.get()) {
-      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
-          null, "the client is closed"));
+      return closedFailure();
     }
     return send(request);
   }
@@ -494,8 +493,7 @@ public final class KeelClient implements AutoCloseable {
   /** A read whose {@code tolerated} error code completes normally instead of failing. */
   private CompletableFuture<Response> send(ReadRequest.Builder request, KeelException.Code tolerated) {
     if (closed.get()) {
-      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
-          null, "the client is closed"));
+      return closedFailure();
     }
     CompletableFuture<?> before;
     synchronized (this) {
@@ -523,8 +521,7 @@ public final class KeelClient implements AutoCloseable {
    */
   public CompletableFuture<Void> syncAsync(String path) {
     if (closed.get()) {
-      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
-          null, "the client is closed"));
+      return closedFailure();
     }
     CompletableFuture<?> before;
     synchronized (this) {
@@ -582,6 +579,11 @@ public final class KeelClient implements AutoCloseable {
           }
           return r;
         }, callbacks);
+  }
+
+  private static <T> CompletableFuture<T> closedFailure() {
+    return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.SESSIONEXPIRED,
+        null, "the client is closed"));
   }
 
   /** The session keeper, or a no-op while the constructor is still opening the session. */

@@ -95,11 +95,8 @@ final class SessionKeeper implements AutoCloseable {
       return;
     }
     switch (e.code()) {
-      case SESSIONEXPIRED -> {
-        if (e.getMessage() == null || !e.getMessage().contains("the client is closed")) {
-          moveTo(ConnectionState.LOST);
-        }
-      }
+      // Failures of a closed client never come through here (they fail before any request).
+      case SESSIONEXPIRED -> moveTo(ConnectionState.LOST);
       case CONNECTIONLOSS, OPERATIONTIMEOUT -> moveTo(ConnectionState.SUSPENDED);
       default -> { }
     }

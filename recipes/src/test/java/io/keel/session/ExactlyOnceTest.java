@@ -68,8 +68,12 @@ class ExactlyOnceTest {
       cluster.awaitLeader(Duration.ofSeconds(60));
       assertEquals(first, send(group, write));
 
+      // The resends came from other clients: sync before reading (sequential consistency).
       java.util.List<String> children = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
-          .ignoreExceptions().until(() -> holder.getChildren("/once"), c -> true);
+          .ignoreExceptions().until(() -> {
+            holder.sync("/once");
+            return holder.getChildren("/once");
+          }, c -> true);
       assertEquals(java.util.List.of("job-0000000000"), children, "the create was applied once");
       holder.close();
     }

@@ -54,6 +54,7 @@ class SessionTest {
         } while (line != null && !line.startsWith("READY"));
         assertTrue(line != null, "the holder JVM died before creating its node");
         long owner = Long.parseLong(line.substring("READY ".length()));
+        observer.sync("/held");  // another client's write: catch up first (sequential consistency)
         assertEquals(owner, observer.exists("/held").orElseThrow().ephemeralOwner());
 
         holder.destroyForcibly().waitFor(30, TimeUnit.SECONDS);  // SIGKILL: no close, no goodbye
