@@ -19,8 +19,6 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.exceptions.StaleReadException;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -72,16 +70,18 @@ final class AttachedReads implements AutoCloseable {
     return attached;
   }
 
-  /** Reads at the attached member, moving on to others until {@code deadlineNanos}. */
-  CompletableFuture<RaftClientReply> read(Message message, long minIndex,
-                                          ReadConsistency consistency, long deadlineNanos) {
-    return attempt(message, minIndex, consistency == ReadConsistency.LINEARIZABLE, deadlineNanos,
-        null, 0);
+  /**
+   * Reads at the attached member, moving on to others until {@code deadlineNanos}. The message's
+   * {@code min_zxid} makes a sequential read wait for the member to catch up.
+   */
+  CompletableFuture<RaftClientReply> read(Message message, ReadConsistency consistency,
+                                          long deadlineNanos) {
+    return attempt(message, consistency == ReadConsistency.LINEARIZABLE, deadlineNanos, null, 0);
   }
 
-  private CompletableFuture<RaftClientReply> attempt(Message message, long minIndex,
-                                                     boolean linearizable, long deadlineNanos,
-                                                     Throwable previous, int failures) {
+  private CompletableFuture<RaftClientReply> attempt(Message message, boolean linearizable,
+                                                     long deadlineNanos, Throwable previous,
+                                                     int failures) {
     if (System.nanoTime() > deadlineNanos) {
       return CompletableFuture.failedFuture(previous != null ? previous
           : new IOException("no member answered the read in time"));
@@ -93,8 +93,9 @@ final class AttachedReads implements AutoCloseable {
         .setGroupId(group.getGroupId())
         .setCallId(callIds.incrementAndGet())
         .setMessage(message)
+        // Ratis's own minIndex would refuse at once when the member is behind; min_zxid waits.
         .setType(linearizable ? RaftClientRequest.readRequestType()
-            : RaftClientRequest.staleReadRequestType(minIndex))
+            : RaftClientRequest.staleReadRequestType(0))
         .build();
     CompletableFuture<RaftClientReply> sent;
     try {
@@ -108,18 +109,13 @@ final class AttachedReads implements AutoCloseable {
       if (failure == null) {
         return CompletableFuture.completedFuture(reply);
       }
-      if (!linearizable && isStale(failure)) {
-        // The member has not learned of the commit yet; read index makes it catch up.
-        return attempt(message, minIndex, true, deadlineNanos, failure, failures);
-      }
       moveFrom(target, failure);
       // Back off once every member has failed in a row, so a dead cluster is not spun on.
       long pauseMs = failures + 1 < candidates.size() ? 0
           : Math.min(500, 20L << Math.min(5, failures + 1 - candidates.size()));
       return CompletableFuture.supplyAsync(() -> null,
               CompletableFuture.delayedExecutor(pauseMs, TimeUnit.MILLISECONDS))
-          .thenCompose(x -> attempt(message, minIndex, linearizable, deadlineNanos, failure,
-              failures + 1));
+          .thenCompose(x -> attempt(message, linearizable, deadlineNanos, failure, failures + 1));
     }).thenCompose(f -> f);
   }
 
@@ -135,13 +131,6 @@ final class AttachedReads implements AutoCloseable {
         LOG.info("Reads move from {} to {}: {}", failed, next, why.toString());
       }
     }
-  }
-
-  /** Ratis sends a member's StaleReadException to clients wrapped, with its class in the text. */
-  private static boolean isStale(Throwable t) {
-    return t instanceof StaleReadException
-        || t instanceof StateMachineException && String.valueOf(t.getMessage())
-            .contains(StaleReadException.class.getSimpleName());
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -511,7 +511,7 @@ public final class KeelClient implements AutoCloseable {
       ByteString bytes = request.setSessionId(sessionId).setMinZxid(lastZxid.get())
           .build().toByteString();
       long deadline = System.nanoTime() + requestTimeout.toNanos();
-      return reply(null, reads.read(message(bytes), 0, consistency, deadline), tolerated);
+      return reply(null, reads.read(message(bytes), consistency, deadline), tolerated);
     });
   }
 
