@@ -552,8 +552,13 @@ public final class KeelClient implements AutoCloseable {
    */
   private CompletableFuture<Response> reply(RaftClient client, CompletableFuture<RaftClientReply> sent,
                                             KeelException.Code tolerated) {
+    return reply(client, sent, tolerated, requestTimeout);
+  }
+
+  private CompletableFuture<Response> reply(RaftClient client, CompletableFuture<RaftClientReply> sent,
+                                            KeelException.Code tolerated, Duration timeout) {
     return sent.thenApply(r -> r)
-        .orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS)
+        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
         .handleAsync((reply, error) -> {
           Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
           if (failure != null) {
@@ -601,25 +606,9 @@ public final class KeelClient implements AutoCloseable {
     ByteString bytes = ReadRequest.newBuilder().setSessionId(sessionId)
         .setPing(PingOp.getDefaultInstance()).build().toByteString();
     RaftClient client = raft.get();
-    return client.async().sendReadOnlyNonLinearizable(message(bytes)).thenApply(r -> r)
-        .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
-        .handle((reply, error) -> {
-          Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
-          if (failure != null) {
-            if (RaftTransport.isClientBroken(failure)) {
-              renew(client);
-            }
-            throw RaftTransport.translate(failure);
-          }
-          try {
-            Response r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-            lastZxid.accumulateAndGet(r.getZxid(), Math::max);
-            return r;
-          } catch (InvalidProtocolBufferException e) {
-            throw KeelException.create(KeelException.Code.MARSHALLINGERROR, null,
-                "unreadable ping reply: " + e.getMessage());
-          }
-        });
+    // SESSIONEXPIRED is an answer here (the keeper reports LOST), not a failure.
+    return reply(client, client.async().sendReadOnlyNonLinearizable(message(bytes)),
+        KeelException.Code.SESSIONEXPIRED, timeout);
   }
 
   /**
