@@ -274,6 +274,8 @@ final class BenchCommand implements Callable<Integer> {
 
   private void cleanUp(ExecutorService pool, List<KeelClient> conns, String base) {
     try {
+      // The other connections' creates may not have reached client 0's server yet.
+      conns.get(0).sync(base);
       List<String> children = conns.get(0).getChildren(base);
       Tally t = runAll(pool, conns, children.size(),
           (c, i) -> c.deleteAsync(base + "/" + children.get(i), KeelClient.ANY_VERSION), null);
