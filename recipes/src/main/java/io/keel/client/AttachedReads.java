@@ -40,6 +40,8 @@ final class AttachedReads implements AutoCloseable {
 
   private final RaftGroup group;
   private final RaftClient rpcClient;
+  /** Long-polls for watch events: a timeout above the server's poll wait, and no retry. */
+  private final RaftClient pollClient;
   private final List<RaftPeerId> candidates;
   private final AtomicLong callIds = new AtomicLong();
   private volatile RaftPeerId attached;
@@ -63,6 +65,40 @@ final class AttachedReads implements AutoCloseable {
         TimeDuration.valueOf(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS));
     this.rpcClient = RaftClient.newBuilder().setRaftGroup(group).setProperties(p)
         .setRetryPolicy(RetryPolicies.noRetry()).build();
+    RaftProperties pp = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(pp,
+        TimeDuration.valueOf(POLL_WAIT.toMillis() + rpcTimeout.toMillis() + 2000, TimeUnit.MILLISECONDS));
+    this.pollClient = RaftClient.newBuilder().setRaftGroup(group).setProperties(pp)
+        .setRetryPolicy(RetryPolicies.noRetry()).build();
+  }
+
+  /** How long the server holds a watch poll when it has no event to send. */
+  static final Duration POLL_WAIT = Duration.ofSeconds(2);
+
+  /**
+   * Sends a watch request (poll, restore, add, remove) to {@code target} alone, unordered: a
+   * pending long-poll holds back nothing else. Failures are not retried here.
+   */
+  CompletableFuture<RaftClientReply> sendTo(RaftPeerId target, Message message) {
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(pollClient.getId())
+        .setServerId(target)
+        .setGroupId(group.getGroupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(message)
+        .setType(RaftClientRequest.staleReadRequestType(0))
+        .build();
+    try {
+      return pollClient.getClientRpc().sendRequestAsyncUnordered(request)
+          .thenApply(reply -> {
+            if (!reply.isSuccess()) {
+              throw new CompletionException(reply.getException());
+            }
+            return reply;
+          });
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** The member reads are served by now. */
@@ -119,7 +155,8 @@ final class AttachedReads implements AutoCloseable {
     }).thenCompose(f -> f);
   }
 
-  private void moveFrom(RaftPeerId failed, Throwable why) {
+  /** Reads (and watches) move on from {@code failed}, if they are still there. */
+  void moveFrom(RaftPeerId failed, Throwable why) {
     int i = candidates.indexOf(failed);
     RaftPeerId next = candidates.get((i + 1) % candidates.size());
     if (next.equals(failed)) {
@@ -143,10 +180,12 @@ final class AttachedReads implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      rpcClient.close();
-    } catch (IOException e) {
-      LOG.debug("Error closing the read client", e);
+    for (RaftClient c : List.of(rpcClient, pollClient)) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        LOG.debug("Error closing a read client", e);
+      }
     }
   }
 }

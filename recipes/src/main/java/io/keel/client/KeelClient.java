@@ -2,6 +2,7 @@ package io.keel.client;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.AddWatchOp;
 import io.keel.proto.CloseSessionOp;
 import io.keel.proto.CreateOp;
 import io.keel.proto.CreateSessionOp;
@@ -94,6 +95,7 @@ public final class KeelClient implements AutoCloseable {
   /** Ids of writes sent but not answered: the smallest bounds what the servers must remember. */
   private final ConcurrentSkipListSet<Long> unanswered = new ConcurrentSkipListSet<>();
   private final SessionKeeper keeper;
+  private final Watches watches;
   private final AtomicLong lastZxid = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -124,7 +126,13 @@ public final class KeelClient implements AutoCloseable {
     }
     this.sessionId = session.getSession().getSessionId();
     this.sessionTimeoutMs = session.getSession().getTimeoutMs();
+    this.watches = new Watches(sessionId, reads, lastZxid::get, callbacks);
     this.keeper = new SessionKeeper(this, sessionId, sessionTimeoutMs);
+    keeper.addListener(state -> {
+      if (state == ConnectionState.LOST) {
+        watches.sessionLost();
+      }
+    });
     LOG.debug("Connected to {} (group {}), session 0x{}", connectString, this.group.getGroupId(),
         Long.toHexString(sessionId));
   }
@@ -229,10 +237,29 @@ public final class KeelClient implements AutoCloseable {
         .thenApply(r -> r.getErrValue() == 0 ? Optional.of(Stat.of(r.getStat())) : Optional.empty());
   }
 
+  /**
+   * The node's stat, or empty if there is no such node; either way leaves a one-shot watch: on an
+   * existing node it fires on data change or deletion, on a missing one on creation (ZooKeeper's
+   * exists watch).
+   */
+  public CompletableFuture<Optional<Stat>> existsAsync(String path, Watcher watcher) {
+    return watched(path, Watches.Kind.EXIST, watcher,
+        ReadRequest.newBuilder().setExists(pathOp(path)), KeelException.Code.NONODE)
+        .thenApply(r -> r.getErrValue() == 0 ? Optional.of(Stat.of(r.getStat())) : Optional.empty());
+  }
+
   /** The node's data and stat. */
   public CompletableFuture<NodeData> getDataAsync(String path) {
-    return read(ReadRequest.newBuilder().setGetData(pathOp(path)))
-        .thenApply(r -> new NodeData(r.getData().getData().toByteArray(), Stat.of(r.getData().getStat())));
+    return read(ReadRequest.newBuilder().setGetData(pathOp(path))).thenApply(KeelClient::nodeData);
+  }
+
+  /**
+   * The node's data and stat, leaving a one-shot watch that fires on its next data change or
+   * deletion. No watch is left when the node does not exist (the future fails with NONODE).
+   */
+  public CompletableFuture<NodeData> getDataAsync(String path, Watcher watcher) {
+    return watched(path, Watches.Kind.DATA, watcher,
+        ReadRequest.newBuilder().setGetData(pathOp(path)), null).thenApply(KeelClient::nodeData);
   }
 
   /** The node's child names, sorted. */
@@ -240,11 +267,79 @@ public final class KeelClient implements AutoCloseable {
     return getChildrenWithStatAsync(path).thenApply(Children::names);
   }
 
+  /**
+   * The node's child names, sorted, leaving a one-shot watch that fires when a child is created or
+   * deleted, or the node is deleted. No watch is left when the node does not exist.
+   */
+  public CompletableFuture<List<String>> getChildrenAsync(String path, Watcher watcher) {
+    return getChildrenWithStatAsync(path, watcher).thenApply(Children::names);
+  }
+
   /** The node's child names (sorted) with the node's stat. */
   public CompletableFuture<Children> getChildrenWithStatAsync(String path) {
-    return read(ReadRequest.newBuilder().setGetChildren(pathOp(path)))
-        .thenApply(r -> new Children(List.copyOf(r.getChildren().getChildrenList()),
-            Stat.of(r.getChildren().getStat())));
+    return read(ReadRequest.newBuilder().setGetChildren(pathOp(path))).thenApply(KeelClient::children);
+  }
+
+  /** {@link #getChildrenAsync(String, Watcher)} with the node's stat. */
+  public CompletableFuture<Children> getChildrenWithStatAsync(String path, Watcher watcher) {
+    return watched(path, Watches.Kind.CHILD, watcher,
+        ReadRequest.newBuilder().setGetChildren(pathOp(path)), null).thenApply(KeelClient::children);
+  }
+
+  /**
+   * Adds a watch that stays until removed or the session ends (ZooKeeper's addWatch). The node need
+   * not exist. Adding the same watcher twice keeps one.
+   */
+  public CompletableFuture<Void> addWatchAsync(String path, Watcher watcher, AddWatchMode mode) {
+    if (mode == null) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.BADARGUMENTS,
+          path, "addWatch needs a mode"));
+    }
+    Watches.Kind kind = mode == AddWatchMode.PERSISTENT ? Watches.Kind.PERSISTENT
+        : Watches.Kind.PERSISTENT_RECURSIVE;
+    return watched(path, kind, watcher, ReadRequest.newBuilder().setAddWatch(
+        AddWatchOp.newBuilder().setPath(orEmpty(path)).setKind(kind.proto)), null)
+        .thenApply(r -> null);
+  }
+
+  /**
+   * Removes {@code watcher}'s watches of {@code type} on {@code path}; the watcher gets a
+   * *_WATCH_REMOVED event for each. Fails with NOWATCHER when it has none there.
+   */
+  public CompletableFuture<Void> removeWatchesAsync(String path, Watcher watcher, WatcherType type) {
+    if (watcher == null) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.BADARGUMENTS,
+          path, "watcher is null (removeAllWatches removes every watcher's)"));
+    }
+    return removeWatchesOf(path, watcher, type);
+  }
+
+  /** Removes every watcher's watches of {@code type} on {@code path}; NOWATCHER if there are none. */
+  public CompletableFuture<Void> removeAllWatchesAsync(String path, WatcherType type) {
+    return removeWatchesOf(path, null, type);
+  }
+
+  private CompletableFuture<Void> removeWatchesOf(String path, Watcher watcher, WatcherType type) {
+    if (closed.get()) {
+      return closedFailure();
+    }
+    if (type == null) {
+      return CompletableFuture.failedFuture(KeelException.create(KeelException.Code.BADARGUMENTS,
+          path, "removeWatches needs a watcher type"));
+    }
+    try {
+      return watches.removeAtServer(orEmpty(path), watches.remove(orEmpty(path), watcher, type));
+    } catch (KeelException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static NodeData nodeData(Response r) {
+    return new NodeData(r.getData().getData().toByteArray(), Stat.of(r.getData().getStat()));
+  }
+
+  private static Children children(Response r) {
+    return new Children(List.copyOf(r.getChildren().getChildrenList()), Stat.of(r.getChildren().getStat()));
   }
 
   /** The number of all nodes below the node (children, grandchildren, ...). */
@@ -339,6 +434,62 @@ public final class KeelClient implements AutoCloseable {
 
   public NodeData getData(String path, Duration timeout) {
     return await(getDataAsync(path), timeout);
+  }
+
+  public Optional<Stat> exists(String path, Watcher watcher) {
+    return await(existsAsync(path, watcher), requestTimeout);
+  }
+
+  public Optional<Stat> exists(String path, Watcher watcher, Duration timeout) {
+    return await(existsAsync(path, watcher), timeout);
+  }
+
+  public NodeData getData(String path, Watcher watcher) {
+    return await(getDataAsync(path, watcher), requestTimeout);
+  }
+
+  public NodeData getData(String path, Watcher watcher, Duration timeout) {
+    return await(getDataAsync(path, watcher), timeout);
+  }
+
+  public List<String> getChildren(String path, Watcher watcher) {
+    return await(getChildrenAsync(path, watcher), requestTimeout);
+  }
+
+  public List<String> getChildren(String path, Watcher watcher, Duration timeout) {
+    return await(getChildrenAsync(path, watcher), timeout);
+  }
+
+  public Children getChildrenWithStat(String path, Watcher watcher) {
+    return await(getChildrenWithStatAsync(path, watcher), requestTimeout);
+  }
+
+  public Children getChildrenWithStat(String path, Watcher watcher, Duration timeout) {
+    return await(getChildrenWithStatAsync(path, watcher), timeout);
+  }
+
+  public void addWatch(String path, Watcher watcher, AddWatchMode mode) {
+    await(addWatchAsync(path, watcher, mode), requestTimeout);
+  }
+
+  public void addWatch(String path, Watcher watcher, AddWatchMode mode, Duration timeout) {
+    await(addWatchAsync(path, watcher, mode), timeout);
+  }
+
+  public void removeWatches(String path, Watcher watcher, WatcherType type) {
+    await(removeWatchesAsync(path, watcher, type), requestTimeout);
+  }
+
+  public void removeWatches(String path, Watcher watcher, WatcherType type, Duration timeout) {
+    await(removeWatchesAsync(path, watcher, type), timeout);
+  }
+
+  public void removeAllWatches(String path, WatcherType type) {
+    await(removeAllWatchesAsync(path, type), requestTimeout);
+  }
+
+  public void removeAllWatches(String path, WatcherType type, Duration timeout) {
+    await(removeAllWatchesAsync(path, type), timeout);
   }
 
   public List<String> getChildren(String path) {
@@ -437,6 +588,9 @@ public final class KeelClient implements AutoCloseable {
     if (keeper != null) {
       keeper.close();
     }
+    if (watches != null) {
+      watches.close();
+    }
     try {
       if (expired) {
         return;
@@ -492,6 +646,30 @@ public final class KeelClient implements AutoCloseable {
 
   /** A read whose {@code tolerated} error code completes normally instead of failing. */
   private CompletableFuture<Response> send(ReadRequest.Builder request, KeelException.Code tolerated) {
+    return readAt(request, readConsistency, tolerated, null);
+  }
+
+  /** A read that also leaves a watch at the server that serves it. */
+  private CompletableFuture<Response> watched(String path, Watches.Kind kind, Watcher watcher,
+                                              ReadRequest.Builder request,
+                                              KeelException.Code tolerated) {
+    if (closed.get()) {
+      return closedFailure();
+    }
+    Watches.Pending pending;
+    try {
+      pending = watches.adding(orEmpty(path), kind, watcher);
+    } catch (KeelException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (!request.hasAddWatch()) {
+      request.setWatch(true);
+    }
+    return readAt(request, readConsistency, tolerated, pending);
+  }
+
+  private CompletableFuture<Response> readAt(ReadRequest.Builder request, ReadConsistency consistency,
+                                             KeelException.Code tolerated, Watches.Pending watch) {
     if (closed.get()) {
       return closedFailure();
     }
@@ -499,20 +677,26 @@ public final class KeelClient implements AutoCloseable {
     synchronized (this) {
       before = lastWrite;
     }
-    return readAt(request, readConsistency, before, tolerated);
-  }
-
-  private CompletableFuture<Response> readAt(ReadRequest.Builder request, ReadConsistency consistency,
-                                             CompletableFuture<?> before,
-                                             KeelException.Code tolerated) {
+    // A read issued by a watcher cannot wait for watchers to run: it runs on their thread.
+    boolean onDispatcher = watches != null && watches.onDispatchThread();
     // The server may serve a read before an earlier write of ours commits; wait for the write,
     // then ask for a server state at least as new as everything this client has seen.
     return before.handle((r, e) -> null).thenCompose(ignored -> {
       ByteString bytes = request.setSessionId(sessionId).setMinZxid(lastZxid.get())
           .build().toByteString();
       long deadline = System.nanoTime() + requestTimeout.toNanos();
-      return reply(null, reads.read(message(bytes), consistency, deadline), tolerated);
-    });
+      return parse(null, reads.read(message(bytes), consistency, deadline), requestTimeout);
+    }).handle((parsed, error) -> {
+      if (watch != null) {
+        watches.answered(watch, error == null ? parsed.response() : null);
+      }
+      if (error != null) {
+        throw error instanceof KeelException k ? k : RaftTransport.translate(error);
+      }
+      // Events that must come before the result are delivered first.
+      return watches == null ? CompletableFuture.completedFuture(parsed.response())
+          : watches.admit(parsed.server(), parsed.response(), onDispatcher);
+    }).thenCompose(f -> f).thenApply(r -> check(r, tolerated));
   }
 
   /**
@@ -520,15 +704,8 @@ public final class KeelClient implements AutoCloseable {
    * completes see every write committed before it started. {@code path} is checked like a read's.
    */
   public CompletableFuture<Void> syncAsync(String path) {
-    if (closed.get()) {
-      return closedFailure();
-    }
-    CompletableFuture<?> before;
-    synchronized (this) {
-      before = lastWrite;
-    }
     return readAt(ReadRequest.newBuilder().setExists(pathOp(path)), ReadConsistency.LINEARIZABLE,
-        before, KeelException.Code.NONODE)
+        KeelException.Code.NONODE, null)
         .thenApply(r -> null);
   }
 
@@ -557,6 +734,19 @@ public final class KeelClient implements AutoCloseable {
 
   private CompletableFuture<Response> reply(RaftClient client, CompletableFuture<RaftClientReply> sent,
                                             KeelException.Code tolerated, Duration timeout) {
+    return parse(client, sent, timeout).thenApply(p -> check(p.response(), tolerated));
+  }
+
+  /** A reply and the server that sent it. */
+  private record Parsed(RaftPeerId server, Response response) {
+  }
+
+  /**
+   * Turns a Ratis reply into a Keel response on the callback threads, with a timeout. A transport
+   * failure becomes a {@link KeelException}; an error in the response is left to {@link #check}.
+   */
+  private CompletableFuture<Parsed> parse(RaftClient client, CompletableFuture<RaftClientReply> sent,
+                                          Duration timeout) {
     return sent.thenApply(r -> r)
         .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
         .handleAsync((reply, error) -> {
@@ -577,13 +767,18 @@ public final class KeelClient implements AutoCloseable {
                 "unreadable reply from the server: " + e.getMessage());
           }
           lastZxid.accumulateAndGet(r.getZxid(), Math::max);
-          if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
-            KeelException k = RaftTransport.toException(r);
-            keeper().failed(k);
-            throw k;
-          }
-          return r;
+          return new Parsed(reply.getServerId(), r);
         }, callbacks);
+  }
+
+  /** The response, or its error as an exception unless it is the {@code tolerated} one. */
+  private Response check(Response r, KeelException.Code tolerated) {
+    if (r.getErrValue() != 0 && (tolerated == null || r.getErrValue() != tolerated.intValue())) {
+      KeelException k = RaftTransport.toException(r);
+      keeper().failed(k);
+      throw k;
+    }
+    return r;
   }
 
   private static <T> CompletableFuture<T> closedFailure() {

@@ -33,6 +33,8 @@ import java.util.function.Function;
  * logSegmentSizeBytes=33554432       Raft log segment size; old segments are purged whole
  * snapshotOnStop=true                a node stopping cleanly snapshots first, to restart faster
  * containerCheckIntervalMs=60000     how often the leader looks for containers / TTL nodes to reap
+ * watchHistory=10000                 recent node changes each server keeps, so that a client moving
+ *                                    to it replays what its persistent watches missed (0 = none)
  * electionTimeoutMinMs=1000          Raft election timeout range
  * electionTimeoutMaxMs=2000
  * requestTimeoutMs=3000              Raft RPC timeout between servers
@@ -67,7 +69,7 @@ public final class KeelConfig {
       "id", "dataDir", "tickTime", "minSessionTimeout", "maxSessionTimeout", "snapCount",
       "snapRetainCount", "maxDataBytes", "containerCheckIntervalMs", "electionTimeoutMinMs",
       "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes",
-      "snapshotOnStop");
+      "snapshotOnStop", "watchHistory");
 
   private final int id;
   private final Path dataDir;
@@ -85,6 +87,7 @@ public final class KeelConfig {
   private final String clusterName;
   private final long logSegmentSizeBytes;
   private final boolean snapshotOnStop;
+  private final int watchHistory;
 
   private KeelConfig(Map<String, String> kv, Path baseDir) {
     Map<String, String> scalars = new LinkedHashMap<>();
@@ -135,6 +138,7 @@ public final class KeelConfig {
     this.maxDataBytes = intValue(scalars, "maxDataBytes", 1024 * 1024, 0, MAX_DATA_BYTES_CEILING);
     this.containerCheckIntervalMs =
         longValue(scalars, "containerCheckIntervalMs", 60_000L, 1, Long.MAX_VALUE);
+    this.watchHistory = intValue(scalars, "watchHistory", 10_000, 0, 10_000_000);
     this.electionTimeoutMinMs = intValue(scalars, "electionTimeoutMinMs", 1000, 50, 600_000);
     this.electionTimeoutMaxMs = intValue(scalars, "electionTimeoutMaxMs", 2000, 51, 600_000);
     if (electionTimeoutMaxMs <= electionTimeoutMinMs) {
@@ -281,6 +285,8 @@ public final class KeelConfig {
   public int snapRetainCount() { return snapRetainCount; }
   public int maxDataBytes() { return maxDataBytes; }
   public long containerCheckIntervalMs() { return containerCheckIntervalMs; }
+
+  public int watchHistory() { return watchHistory; }
   public int electionTimeoutMinMs() { return electionTimeoutMinMs; }
   public int electionTimeoutMaxMs() { return electionTimeoutMaxMs; }
   public int requestTimeoutMs() { return requestTimeoutMs; }
@@ -308,7 +314,7 @@ public final class KeelConfig {
         + maxSessionTimeout + "] snapCount=" + snapCount + " snapRetainCount=" + snapRetainCount
         + " maxDataBytes=" + maxDataBytes + " electionTimeout=[" + electionTimeoutMinMs + ", "
         + electionTimeoutMaxMs + "] requestTimeoutMs=" + requestTimeoutMs
-        + " containerCheckIntervalMs=" + containerCheckIntervalMs
+        + " containerCheckIntervalMs=" + containerCheckIntervalMs + " watchHistory=" + watchHistory
         + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop);
     return String.join("\n  ", lines);
   }

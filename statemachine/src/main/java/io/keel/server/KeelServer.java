@@ -64,7 +64,7 @@ public final class KeelServer implements AutoCloseable {
     KeelStateMachine sm = new KeelStateMachine(new KeelStateMachine.Settings(
         config.maxDataBytes(), maxRequestBytes,
         config.minSessionTimeout(), config.maxSessionTimeout(),
-        config.tickTime(), config.containerCheckIntervalMs()));
+        config.tickTime(), config.containerCheckIntervalMs(), config.watchHistory()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(peerId(config.id()))
         .setGroup(group)

@@ -75,11 +75,12 @@ public class KeelStateMachine extends BaseStateMachine {
 
   /**
    * What the leader enforces at the edge, the session timeout bounds it negotiates into, and how
-   * often it checks for expired sessions (tickMs) and for containers and TTL nodes to reap.
+   * often it checks for expired sessions (tickMs) and for containers and TTL nodes to reap, and how
+   * many recent node changes it keeps for replaying missed watch events.
    */
   public record Settings(int maxDataBytes, int maxRequestBytes,
                          int minSessionTimeoutMs, int maxSessionTimeoutMs,
-                         int tickMs, long containerCheckIntervalMs) {}
+                         int tickMs, long containerCheckIntervalMs, int watchHistory) {}
 
   /** How long a read waits for this server to reach the client's last seen zxid. */
   static final java.time.Duration MAX_READ_WAIT = java.time.Duration.ofSeconds(10);
@@ -100,8 +101,13 @@ public class KeelStateMachine extends BaseStateMachine {
   private final java.util.concurrent.atomic.AtomicInteger snapshotsInstalled =
       new java.util.concurrent.atomic.AtomicInteger();
 
+  private final WatchService watches;
+
   public KeelStateMachine(Settings limits) {
     this.limits = limits;
+    // A session silent here for twice the longest timeout has moved on or expired.
+    this.watches = new WatchService("sm", limits.watchHistory(),
+        2L * limits.maxSessionTimeoutMs(), this::tree, readers);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -161,6 +167,7 @@ public class KeelStateMachine extends BaseStateMachine {
     if (housekeeping != null) {
       housekeeping.close();
     }
+    watches.close();
     waiters.failAll(new IOException(getId() + ": state machine closed"));
     readers.shutdown();
     super.close();
@@ -172,6 +179,8 @@ public class KeelStateMachine extends BaseStateMachine {
     }
     tree = snapshot.tree();
     setLastAppliedTermIndex(TermIndex.valueOf(snapshot.term(), snapshot.index()));
+    // The changes that led here are unknown to the watch registry: every session restores.
+    watches.restart(snapshot.index());
     waiters.applied(snapshot.index());
   }
 
@@ -337,12 +346,19 @@ public class KeelStateMachine extends BaseStateMachine {
     ByteString data = entry.getStateMachineLogEntry().getLogData();
     Response response;
     try {
-      response = tree.apply(index, Txn.parseFrom(data.asReadOnlyByteBuffer()));
+      Txn txn = Txn.parseFrom(data.asReadOnlyByteBuffer());
+      io.keel.tree.Applied applied = tree.applyWithEvents(index, txn);
+      response = applied.response();
       if (response.getErr() == Code.SYSTEMERROR || response.getErr() == Code.RUNTIMEINCONSISTENCY) {
         // The tree rolled the entry back (or refused a replayed one); every replica does the same,
         // so they stay equal. It is still a bug in Keel, not a user error.
         LOG.error("{}: BUG: log entry {} was not applied: {} {}",
             getId(), index, response.getErr(), response.getMessage());
+      }
+      watches.applied(index, applied.events());
+      if (txn.getRequest().hasCloseSession() && response.getErr() == Code.OK) {
+        // After the entry's events: the ephemerals it deleted fire other sessions' watches.
+        watches.sessionClosed(txn.getRequest().getCloseSession().getSessionId());
       }
     } catch (InvalidProtocolBufferException e) {
       // The leader validated this entry, so this is an entry from a different Keel version or a
@@ -353,6 +369,7 @@ public class KeelStateMachine extends BaseStateMachine {
       }
       response = rejection(Code.MARSHALLINGERROR, "", "log entry " + index + " is unreadable")
           .toBuilder().setZxid(index).build();
+      watches.applied(index, List.of());
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     return CompletableFuture.completedFuture(toMessage(response));
@@ -364,6 +381,7 @@ public class KeelStateMachine extends BaseStateMachine {
     if (index > tree.lastZxid()) {
       tree.setLastZxid(index);
     }
+    watches.applied(index, List.of());
     super.notifyTermIndexUpdated(term, index);
   }
 
@@ -385,8 +403,13 @@ public class KeelStateMachine extends BaseStateMachine {
       if (housekeeping != null) {
         housekeeping.touch(read.getSessionId());
       }
-      Response problem = RequestValidator.validate(read);
-      response = problem != null ? problem : tree.read(read);
+      if (!WatchService.isWatchOp(read)) {
+        Response problem = RequestValidator.validate(read);
+        if (problem != null) {
+          return CompletableFuture.completedFuture(toMessage(problem));
+        }
+      }
+      return watches.answer(read).thenApply(KeelStateMachine::toMessage);
     } catch (InvalidProtocolBufferException e) {
       response = rejection(Code.MARSHALLINGERROR, "",
           "malformed read request (" + content.size() + " bytes): " + e.getMessage());
@@ -493,6 +516,11 @@ public class KeelStateMachine extends BaseStateMachine {
   /** The current tree. Readers may use it freely; it is replaced whole when a snapshot is installed. */
   public DataTree tree() {
     return tree;
+  }
+
+  /** Watches held at this server, all sessions. */
+  public int watchCount() {
+    return watches.watchCount();
   }
 
   /** Completes when this replica has applied {@code index}. */

@@ -125,7 +125,7 @@ public final class Paths {
    * The path in single quotes for a message, with control and unusual characters escaped as
    * {@code \\uXXXX} and very long paths elided, so a hostile path cannot garble a log line.
    */
-  static String quote(String path) {
+  public static String quote(String path) {
     if (path == null) {
       return "null";
     }

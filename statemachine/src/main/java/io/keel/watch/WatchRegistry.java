@@ -302,6 +302,24 @@ public final class WatchRegistry {
   }
 
   /**
+   * Ends a long-poll that is still waiting: detaches {@code poll} (a future {@link #poll} returned)
+   * so that nothing else completes it, and returns {@link #appliedZxid} as of that moment; the
+   * caller then completes it with an empty list and may tell the client that it has every event up
+   * to that zxid. Returns -1 when the poll was already completed or taken over (by events, a newer
+   * poll, a restore or a close): its answer stands.
+   */
+  public long expirePoll(long session, CompletableFuture<List<WatchEvent>> poll) {
+    synchronized (lock) {
+      SessionState s = sessions.get(session);
+      if (s == null || s.waiter != poll) {
+        return -1;
+      }
+      s.waiter = null;
+      return appliedZxid;
+    }
+  }
+
+  /**
    * The seq of the session's newest event at this server, 0 if none. A read reply carries it, so
    * the client holds the reply until it has delivered every event up to it. Only meaningful once
    * {@link #applied} has been called for the read's zxid (see {@link #appliedZxid}).
