@@ -88,17 +88,20 @@ final class AttachedReads implements AutoCloseable {
         .setMessage(message)
         .setType(RaftClientRequest.staleReadRequestType(0))
         .build();
+    CompletableFuture<RaftClientReply> sent;
     try {
-      return pollClient.getClientRpc().sendRequestAsyncUnordered(request)
-          .thenApply(reply -> {
-            if (!reply.isSuccess()) {
-              throw new CompletionException(reply.getException());
-            }
-            return reply;
-          });
+      sent = pollClient.getClientRpc().sendRequestAsyncUnordered(request);
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+      sent = CompletableFuture.failedFuture(e);
     }
+    return sent.handle((reply, error) -> {
+      Throwable failure = error != null ? unwrap(error) : reply.isSuccess() ? null : reply.getException();
+      if (failure != null) {
+        reconnect(pollClient, target, failure);
+        throw new CompletionException(failure);
+      }
+      return reply;
+    });
   }
 
   /** The member reads are served by now. */
@@ -145,6 +148,7 @@ final class AttachedReads implements AutoCloseable {
       if (failure == null) {
         return CompletableFuture.completedFuture(reply);
       }
+      reconnect(rpcClient, target, failure);
       moveFrom(target, failure);
       // Back off once every member has failed in a row, so a dead cluster is not spun on.
       long pauseMs = failures + 1 < candidates.size() ? 0
@@ -167,6 +171,19 @@ final class AttachedReads implements AutoCloseable {
         attached = next;
         LOG.info("Reads move from {} to {}: {}", failed, next, why.toString());
       }
+    }
+  }
+
+  /**
+   * Ratis keeps a failed connection's proxy closed until told to rebuild it (its own send path does
+   * that); requests sent straight through the RPC layer must ask, or a server that restarts is
+   * unreachable for good.
+   */
+  private static void reconnect(RaftClient client, RaftPeerId target, Throwable failure) {
+    try {
+      client.getClientRpc().handleException(target, failure, true);
+    } catch (RuntimeException e) {
+      LOG.debug("Could not reset the connection to {}", target, e);
     }
   }
 

@@ -13,7 +13,6 @@ import io.keel.proto.WatchType;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -65,6 +64,8 @@ import org.slf4j.LoggerFactory;
 final class Watches implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Watches.class);
   static final int MAX_EVENTS_PER_POLL = 1000;
+  /** How many received events are remembered to recognize a replay of them. */
+  static final int RECENT_EVENTS = 10_000;
 
   /** The kinds of watch a server holds, as on the wire. */
   enum Kind {
@@ -128,8 +129,13 @@ final class Watches implements AutoCloseable {
   private long completeZxid = Long.MAX_VALUE;
   /** seq -> zxid: complete through zxid once seq is delivered. */
   private final NavigableMap<Long, Long> pending = new TreeMap<>();
-  /** Events received above completeZxid, to skip their replay after a restore. */
-  private final Set<Notification> aboveComplete = new HashSet<>();
+  /**
+   * The most recent events received (seq replaced by the event's ordinal among equal events of
+   * its zxid), so that a restore's replay of an event that did arrive is not delivered twice.
+   */
+  private final Set<Notification> recent = new LinkedHashSet<>();
+  private long ordinalZxid;
+  private final Map<Notification, Integer> ordinals = new HashMap<>();
   private long generation;
   /** Set by the first watch: from then on the client polls until it closes. */
   private boolean activated;
@@ -402,7 +408,7 @@ final class Watches implements AutoCloseable {
   }
 
   private void restoreAt(RaftPeerId target, long gen) {
-    long from = Math.min(safeZxid(receivedSeq), lastZxid.getAsLong());
+    long from = safeZxid(receivedSeq);
     long coveredEpoch = epochs;
     RestoreWatchesOp.Builder op = RestoreWatchesOp.newBuilder().setLastZxid(from);
     table.forEach((path, kinds) -> {
@@ -434,8 +440,16 @@ final class Watches implements AutoCloseable {
     // for the watchers ahead of it have run.
     deliveredSeq = -1;
     restoreFloor = ev.getLastSeq();
-    completeZxid = from;
+    // Never claim more than this server has applied: a watch added later is only complete
+    // through what the server reports from now on.
+    completeZxid = Math.min(from, ev.getCompleteZxid());
+    ordinalZxid = -1;
+    ordinals.clear();
     pending.clear();
+    // Reads this server stamped before the restore may carry numbers from before it: the restore
+    // replayed everything up to the server's state, which those reads reflect.
+    held.replaceAll(h -> h.stream() == stream
+        ? new Held(h.stream(), 0, h.zxid(), h.onDispatcher(), h.out(), h.reply()) : h);
     pending.put(ev.getLastSeq(), ev.getCompleteZxid());
     needRestore = false;
     for (EnumMap<Kind, Entry> kinds : table.values()) {
@@ -483,7 +497,7 @@ final class Watches implements AutoCloseable {
     }
     List<Notification> fresh = new ArrayList<>();
     for (Notification n : ev.getEventsList()) {
-      if (n.getSeq() > receivedSeq && !aboveComplete.remove(key(n))) {
+      if (n.getSeq() > receivedSeq && firstTime(n)) {
         fresh.add(n);
       }
     }
@@ -491,20 +505,33 @@ final class Watches implements AutoCloseable {
       receivedSeq = Math.max(receivedSeq, ev.getEvents(ev.getEventsCount() - 1).getSeq());
     }
     pending.merge(Math.max(ev.getLastSeq(), 1), ev.getCompleteZxid(), Math::max);
-    long nowComplete = safeZxid(receivedSeq);
-    for (Notification n : fresh) {
-      if (n.getZxid() > nowComplete) {
-        aboveComplete.add(key(n));
-      }
-    }
-    aboveComplete.removeIf(n -> n.getZxid() <= nowComplete);
     deliver(fresh, receivedSeq);
     releaseReady();
     pump();
   }
 
-  private static Notification key(Notification n) {
-    return n.toBuilder().setSeq(0).build();
+  /**
+   * False for an event that already arrived from an earlier stream (a restore replays from the
+   * newest zxid known complete, which may be older than events received since). A stream's events
+   * come in zxid order, so "the k-th event of this type and path at this zxid" names one change.
+   */
+  private boolean firstTime(Notification n) {
+    if (n.getZxid() != ordinalZxid) {
+      ordinalZxid = n.getZxid();
+      ordinals.clear();
+    }
+    Notification bare = n.toBuilder().setSeq(0).build();
+    int ordinal = ordinals.merge(bare, 1, Integer::sum);
+    Notification key = bare.toBuilder().setSeq(ordinal).build();
+    if (!recent.add(key)) {
+      return false;
+    }
+    if (recent.size() > RECENT_EVENTS) {
+      Iterator<Notification> eldest = recent.iterator();
+      eldest.next();
+      eldest.remove();
+    }
+    return true;
   }
 
   private void failed(RaftPeerId target, Throwable e) {

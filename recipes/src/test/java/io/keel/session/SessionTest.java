@@ -55,12 +55,16 @@ class SessionTest {
         assertTrue(line != null, "the holder JVM died before creating its node");
         long owner = Long.parseLong(line.substring("READY ".length()));
         observer.sync("/held");  // another client's write: catch up first (sequential consistency)
-        assertEquals(owner, observer.exists("/held").orElseThrow().ephemeralOwner());
+        java.util.concurrent.CompletableFuture<io.keel.client.WatchedEvent> deleted =
+            new java.util.concurrent.CompletableFuture<>();
+        assertEquals(owner, observer.exists("/held", deleted::complete).orElseThrow().ephemeralOwner());
 
         holder.destroyForcibly().waitFor(30, TimeUnit.SECONDS);  // SIGKILL: no close, no goodbye
         long killedAt = System.nanoTime();
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-            .until(() -> observer.exists("/held").isEmpty());
+        io.keel.client.WatchedEvent event = deleted.get(30, TimeUnit.SECONDS);
+        assertEquals(io.keel.client.WatchedEvent.Type.NODE_DELETED, event.type());
+        assertEquals("/held", event.path());
+        assertTrue(observer.exists("/held").isEmpty());
         long goneAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
         // The leader last heard from it at most a ping interval before the kill.
         assertTrue(goneAfterMs <= timeoutMs + TICK_MS + 1000,

@@ -2,8 +2,6 @@ package io.keel.watches;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +18,6 @@ import io.keel.testing.KeelTestCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -60,29 +57,6 @@ class WatchRulesTest {
     }
     if (cluster != null) {
       cluster.close();
-    }
-  }
-
-  /** Records events; the test reads them with deadlines. */
-  static final class Recorder implements Watcher {
-    final LinkedBlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-
-    @Override
-    public void process(WatchedEvent event) {
-      events.add(event);
-    }
-
-    WatchedEvent next() throws InterruptedException {
-      WatchedEvent e = events.poll(20, TimeUnit.SECONDS);
-      assertNotNull(e, "no watch event within 20 s");
-      return e;
-    }
-
-    /** Asserts nothing more came, after a round trip that would have carried it. */
-    void assertQuiet(KeelClient client, String path) {
-      client.sync(path);
-      client.exists(path);
-      assertNull(events.peek(), "unexpected event " + events.peek());
     }
   }
 

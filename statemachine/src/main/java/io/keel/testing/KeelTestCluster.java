@@ -61,7 +61,8 @@ public final class KeelTestCluster implements AutoCloseable {
           + "electionTimeoutMaxMs=" + (2 * b.electionTimeoutMinMs) + "\n"
           + "logSegmentSizeBytes=" + b.logSegmentSizeBytes + "\n"
           + "snapshotOnStop=" + b.snapshotOnStop + "\n"
-          + "containerCheckIntervalMs=1000\n";
+          + "containerCheckIntervalMs=1000\n"
+          + "watchHistory=" + b.watchHistory + "\n";
       configs.put(i, KeelConfig.parse(text, null));
     }
   }
@@ -81,6 +82,7 @@ public final class KeelTestCluster implements AutoCloseable {
     private int electionTimeoutMinMs = 1000;
     private long logSegmentSizeBytes = 32L << 20;
     private boolean snapshotOnStop = true;
+    private int watchHistory = 10_000;
     private Path baseDir;
 
     public Builder voters(int n) { this.voters = n; return this; }
@@ -94,6 +96,8 @@ public final class KeelTestCluster implements AutoCloseable {
     public Builder logSegmentSizeBytes(long n) { this.logSegmentSizeBytes = n; return this; }
     /** False makes {@link #stop} closer to a crash: no snapshot on the way down. */
     public Builder snapshotOnStop(boolean on) { this.snapshotOnStop = on; return this; }
+    /** Node changes each server keeps for replaying missed watch events. */
+    public Builder watchHistory(int n) { this.watchHistory = n; return this; }
     /** Where node directories go; by default a new temporary directory, deleted on close. */
     public Builder baseDir(Path dir) { this.baseDir = dir; return this; }
 
