@@ -144,6 +144,7 @@ final class Watches implements AutoCloseable {
   private boolean needRestore;
   private int failuresInRow;
   private boolean closed;
+  private boolean lost;
 
   Watches(long sessionId, AttachedReads reads, LongSupplier lastZxid, Executor callbacks) {
     this.sessionId = sessionId;
@@ -182,7 +183,7 @@ final class Watches implements AutoCloseable {
       table.get(path).put(kind, e);
     }
     e.watchers.add(watcher);
-    activated = true;
+    activated = !lost;
     pump();
     return new Pending(path, kind, watcher);
   }
@@ -713,6 +714,9 @@ final class Watches implements AutoCloseable {
       inFlight = false;
       server = null;
       stream = 0;
+      // Every later request of an expired session fails: nothing more to poll for.
+      activated = false;
+      lost = true;
       releaseAll();
     }
     dispatch(() -> told.forEach(

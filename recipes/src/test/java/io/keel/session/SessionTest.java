@@ -118,6 +118,8 @@ class SessionTest {
       List<ConnectionState> seen = new CopyOnWriteArrayList<>();
       client.addConnectionStateListener(seen::add);
       client.create("/mine", null, CreateMode.EPHEMERAL);
+      List<io.keel.client.WatchedEvent> events = new CopyOnWriteArrayList<>();
+      client.exists("/mine", events::add);
 
       // What the leader proposes when a session times out, sent by hand.
       try (RaftClient raw = RaftClient.newBuilder().setRaftGroup(cluster.server(1).group())
@@ -131,6 +133,9 @@ class SessionTest {
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> client.connectionState() == ConnectionState.LOST);
       await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(ConnectionState.LOST));
+      // Its watches are gone, and its watchers are told so rather than left waiting.
+      await().atMost(Duration.ofSeconds(5)).until(() -> events.stream()
+          .anyMatch(e -> e.type() == io.keel.client.WatchedEvent.Type.SESSION_EXPIRED));
       assertThrows(KeelException.SessionExpiredException.class,
           () -> client.create("/after", null, CreateMode.PERSISTENT));
       try (KeelClient other = connect(cluster)) {
