@@ -1,17 +1,24 @@
 package io.keel.cli;
 
+import io.keel.client.AddWatchMode;
 import io.keel.client.CreateMode;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
+import io.keel.client.Stat;
+import io.keel.client.WatchedEvent;
+import io.keel.client.Watcher;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,6 +28,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -35,7 +43,8 @@ import picocli.CommandLine.Spec;
  * {@code keel bench}: a load generator against a running cluster. Each of {@code --clients}
  * separate {@link KeelClient}s (own session, own Raft client) runs its share of {@code --ops}
  * requests from its own thread, keeping up to {@code --inflight} of them outstanding through the
- * async API. Latency is System.nanoTime from issue to completion, recorded in an HdrHistogram.
+ * async API. Latency is System.nanoTime from issue to completion, recorded in an HdrHistogram;
+ * for {@code watch}, completion is the arrival of the write's event at a separate client's watch.
  *
  * <p>Everything runs under a fresh prefix node, created first and deleted at the end (also after
  * a failure); an existing prefix is refused (NODEEXISTS) so that no one else's data is touched.
@@ -45,14 +54,17 @@ import picocli.CommandLine.Spec;
     description = {"Measures throughput and latency against a running cluster, then deletes "
         + "what it created.",
         "Types: create (new nodes), set and get (on "
-            + BenchCommand.MAX_KEYS + " nodes made first, unmeasured), mixed (80%% get, 20%% set).",
+            + BenchCommand.MAX_KEYS + " nodes made first, unmeasured), mixed (80%% get, 20%% set), "
+            + "watch (setData issued -> event received: set on those nodes, timed until a separate "
+            + "client's recursive watch on the prefix gets the change; needs clients x inflight "
+            + "<= nodes, so that each event belongs to one write).",
         "Example: keel bench --type set --ops 20000 --clients 4 --inflight 32"})
 final class BenchCommand implements Callable<Integer> {
-  /** At most this many nodes are read and written by set, get and mixed. */
+  /** At most this many nodes are read and written by set, get, mixed and watch. */
   static final int MAX_KEYS = 1000;
 
   /** What the measured requests do. */
-  enum Type { CREATE, SET, GET, MIXED }
+  enum Type { CREATE, SET, GET, MIXED, WATCH }
 
   @ParentCommand
   KeelCli cli;
@@ -61,7 +73,8 @@ final class BenchCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--type", paramLabel = "TYPE", defaultValue = "create",
-      description = "create, set, get or mixed (default: ${DEFAULT-VALUE}).")
+      description = "create, set, get, mixed or watch (setData issued -> event received) "
+          + "(default: ${DEFAULT-VALUE}).")
   Type type;
 
   @Option(names = "--ops", paramLabel = "N", defaultValue = "20000",
@@ -77,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
   int inflight;
 
   @Option(names = "--size", paramLabel = "BYTES", defaultValue = "100",
-      description = "Data size of create and set (default: ${DEFAULT-VALUE}).")
+      description = "Data size of each create and set (default: ${DEFAULT-VALUE}).")
   int size;
 
   @Option(names = "--prefix", paramLabel = "PATH",
@@ -102,6 +115,9 @@ final class BenchCommand implements Callable<Integer> {
       return t;
     });
     boolean createdBase = false;
+    WatchLatency watch = null;
+    KeelClient watcher = null;
+    String watcherServer = null;
     try {
       for (int i = 0; i < clients; i++) {
         conns.add(cli.connect());
@@ -109,7 +125,7 @@ final class BenchCommand implements Callable<Integer> {
       conns.get(0).create(base, null, CreateMode.PERSISTENT);
       createdBase = true;
       Tally setup = runAll(pool, conns, keys, (c, i) -> c.createAsync(key(base, i), payload,
-          CreateMode.PERSISTENT), null);
+          CreateMode.PERSISTENT), null, "setup creates did not complete");
       if (setup.failed.sum() > 0) {
         throw setup.firstFailure.get();
       }
@@ -117,9 +133,23 @@ final class BenchCommand implements Callable<Integer> {
       for (KeelClient c : conns) {
         c.sync(base);
       }
+      if (type == Type.WATCH) {
+        watch = new WatchLatency(base, keys, conns, payload);
+        // A session of its own, so that every event crosses the network from its server.
+        watcher = cli.connect();
+        // The setup's creates must be applied at its server before the watch, or they would
+        // arrive as events during the run.
+        watcher.sync(base);
+        // Its answer means the watch is in place at a state every later write comes after.
+        watcher.addWatch(base, watch, AddWatchMode.PERSISTENT_RECURSIVE);
+        // Shown because it decides the numbers: a follower applies a write only once it hears of
+        // the commit, which under light load can be a heartbeat later than the leader.
+        watcherServer = watcher.attachedServer();
+      }
       Histogram latency = new ConcurrentHistogram(3);
-      Tally run = runAll(pool, conns, ops, op(base, keys, payload), latency);
-      report(base, run, latency);
+      Tally run = runAll(pool, conns, ops, op(base, keys, payload, watch), latency,
+          type == Type.WATCH ? "watch events did not arrive" : "requests did not complete");
+      report(base, run, latency, watcherServer);
       if (run.failed.sum() > 0) {
         RuntimeException first = run.firstFailure.get();
         spec.commandLine().getErr().println("keel: bench: " + run.failed.sum() + " of " + ops
@@ -129,6 +159,14 @@ final class BenchCommand implements Callable<Integer> {
       return ExitCodes.OK;
     } finally {
       try {
+        if (watch != null) {
+          // After a failure writers may still wait for events: let them finish at once.
+          watch.stop();
+        }
+        if (watcher != null) {
+          // Closing the session drops its watch, so the cleanup's deletes are not sent to it.
+          watcher.close();
+        }
         if (createdBase) {
           cleanUp(pool, conns, base);
         }
@@ -147,6 +185,13 @@ final class BenchCommand implements Callable<Integer> {
     check(size >= 0 && size <= 16 << 20, "--size must be in [0, 16777216], got " + size);
     check(prefix == null || prefix.startsWith("/") && prefix.length() > 1 && !prefix.endsWith("/"),
         "--prefix must be an absolute path other than /, got " + prefix);
+    if (type == Type.WATCH) {
+      int keys = Math.min(ops, MAX_KEYS);
+      check((long) clients * inflight <= keys, "--type watch needs --clients x --inflight <= "
+          + keys + " (the nodes written: --ops, at most " + MAX_KEYS + "), so that no node has two "
+          + "writes waiting for their events; got " + clients + " x " + inflight + " = "
+          + (long) clients * inflight);
+    }
   }
 
   private void check(boolean ok, String message) {
@@ -156,7 +201,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The measured request number {@code i} of the given type. */
-  private Request op(String base, int keys, byte[] payload) {
+  private Request op(String base, int keys, byte[] payload, WatchLatency watch) {
     return switch (type) {
       case CREATE -> (c, i) -> c.createAsync(base + "/c-" + i, payload, CreateMode.PERSISTENT);
       case SET -> (c, i) -> c.setDataAsync(randomKey(base, keys), payload, KeelClient.ANY_VERSION);
@@ -164,6 +209,7 @@ final class BenchCommand implements Callable<Integer> {
       case MIXED -> (c, i) -> ThreadLocalRandom.current().nextInt(10) < 8
           ? c.getDataAsync(randomKey(base, keys))
           : c.setDataAsync(randomKey(base, keys), payload, KeelClient.ANY_VERSION);
+      case WATCH -> watch::write;
     };
   }
 
@@ -173,6 +219,134 @@ final class BenchCommand implements Callable<Integer> {
 
   private static String randomKey(String base, int keys) {
     return key(base, ThreadLocalRandom.current().nextInt(keys));
+  }
+
+  /**
+   * {@code --type watch}: the writers' setData, each complete when its event reaches the watcher
+   * (so the window slot is held until then, and latency runs from issue to event). Each writer
+   * client owns a disjoint range of the keys and writes only keys with no write of its own
+   * outstanding, so no key ever has two writes outstanding and each event belongs to exactly one
+   * write. Keys are handed out as they come free rather than by op number: events need not arrive
+   * in issue order, so key {@code i % range} may still be waiting for its event.
+   */
+  static final class WatchLatency implements Watcher {
+    private final String keyPrefix;
+    private final byte[] payload;
+    /** Per key: the write whose event has not arrived yet. */
+    private final AtomicReferenceArray<Write> outstanding;
+    /** Per writer: the keys of its range with no write outstanding. */
+    private final Map<KeelClient, Queue<Integer>> freeKeys = new IdentityHashMap<>();
+    /** Set once no more events can come: every later write fails with it. */
+    private volatile RuntimeException lost;
+
+    private record Write(int key, Queue<Integer> free, CompletableFuture<Void> evented) {
+    }
+
+    WatchLatency(String base, int keys, List<KeelClient> writers, byte[] payload) {
+      this.keyPrefix = base + "/k-";
+      this.payload = payload;
+      this.outstanding = new AtomicReferenceArray<>(keys);
+      int n = writers.size();
+      for (int c = 0; c < n; c++) {
+        Queue<Integer> free = new ConcurrentLinkedQueue<>();
+        for (int k = (int) ((long) keys * c / n); k < (int) ((long) keys * (c + 1) / n); k++) {
+          free.add(k);
+        }
+        freeKeys.put(writers.get(c), free);
+      }
+    }
+
+    /** Request {@code i} of {@code client}; the future completes when its event has arrived. */
+    CompletableFuture<Void> write(KeelClient client, int i) {
+      RuntimeException gone = lost;
+      if (gone != null) {
+        return CompletableFuture.failedFuture(gone);
+      }
+      Queue<Integer> free = freeKeys.get(client);
+      Integer k = free.poll();
+      if (k == null) {
+        // The window leaves a key per slot (validate); only keys retired after failures are gone.
+        return CompletableFuture.failedFuture(new IllegalStateException("bench: every key of "
+            + "this client had a failed write, whose event may still come; none is left to time"));
+      }
+      Write w = new Write(k, free, new CompletableFuture<>());
+      outstanding.set(k, w);
+      CompletableFuture<Stat> sent;
+      try {
+        sent = client.setDataAsync(keyPrefix + k, payload, KeelClient.ANY_VERSION);
+      } catch (RuntimeException e) {
+        sent = CompletableFuture.failedFuture(e);
+      }
+      sent.whenComplete((r, e) -> {
+        if (e != null) {
+          fail(w, e);
+        }
+      });
+      return w.evented();
+    }
+
+    @Override
+    public void process(WatchedEvent event) {
+      switch (event.type()) {
+        case NODE_DATA_CHANGED -> arrived(event.path());
+        case HISTORY_GAP -> failOutstanding(new IllegalStateException("bench: the watcher may have "
+            + "missed events (HISTORY_GAP on " + event.path() + ")"));
+        case SESSION_EXPIRED -> stop(KeelException.create(KeelException.Code.SESSIONEXPIRED,
+            event.path(), "bench: the watcher's session expired"));
+        default -> { }  // not a write of the run: the setup's creates came before the watch
+      }
+    }
+
+    private void arrived(String path) {
+      if (!path.startsWith(keyPrefix)) {
+        return;
+      }
+      int k;
+      try {
+        k = Integer.parseInt(path.substring(keyPrefix.length()));
+      } catch (NumberFormatException e) {
+        return;
+      }
+      Write w = k >= 0 && k < outstanding.length() ? outstanding.getAndSet(k, null) : null;
+      // Null: the event of a write already counted as failed (timed out, yet applied).
+      if (w != null) {
+        // Free before completing: completion frees the window slot that takes the next key.
+        w.free().add(k);
+        w.evented().complete(null);
+      }
+    }
+
+    /**
+     * Fails {@code w} if its event has not come. Its key is not handed out again: a write that
+     * failed may still have been applied (timeout, lost connection), and its late event must not
+     * be taken for a later write's.
+     */
+    private void fail(Write w, Throwable e) {
+      if (outstanding.compareAndSet(w.key(), w, null)) {
+        w.evented().completeExceptionally(e);
+      }
+    }
+
+    private void failOutstanding(RuntimeException e) {
+      for (int k = 0; k < outstanding.length(); k++) {
+        Write w = outstanding.get(k);
+        if (w != null) {
+          fail(w, e);
+        }
+      }
+    }
+
+    /** No more events will be waited for: outstanding and later writes fail at once. */
+    void stop() {
+      stop(new IllegalStateException("bench: stopped waiting for watch events"));
+    }
+
+    private void stop(RuntimeException e) {
+      if (lost == null) {
+        lost = e;
+      }
+      failOutstanding(e);
+    }
   }
 
   private static byte[] payload(int size) {
@@ -206,10 +380,11 @@ final class BenchCommand implements Callable<Integer> {
 
   /**
    * Runs requests 0..total-1, split evenly over the clients, each client from its own pool thread
-   * with at most {@code inflight} outstanding; returns when every request has completed.
+   * with at most {@code inflight} outstanding; returns when every request has completed, or
+   * throws OPERATIONTIMEOUT saying "bench: {@code late} within ..." when one does not in time.
    */
   private Tally runAll(ExecutorService pool, List<KeelClient> conns, int total, Request request,
-                       Histogram latency) throws Exception {
+                       Histogram latency, String late) throws Exception {
     Tally tally = new Tally();
     int n = conns.size();
     // A request's future completes within the request timeout (the client enforces it).
@@ -221,7 +396,7 @@ final class BenchCommand implements Callable<Integer> {
       int from = (int) ((long) total * c / n);
       int to = (int) ((long) total * (c + 1) / n);
       done.add(pool.submit(() -> {
-        pipeline(client, from, to, request, latency, tally, maxWaitNanos);
+        pipeline(client, from, to, request, latency, tally, maxWaitNanos, late);
         return null;
       }));
     }
@@ -237,10 +412,10 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void pipeline(KeelClient client, int from, int to, Request request, Histogram latency,
-                        Tally tally, long maxWaitNanos) throws InterruptedException {
+                        Tally tally, long maxWaitNanos, String late) throws InterruptedException {
     Semaphore window = new Semaphore(inflight);
     for (int i = from; i < to; i++) {
-      acquire(window, 1, maxWaitNanos);
+      acquire(window, 1, maxWaitNanos, late);
       long t0 = System.nanoTime();
       CompletableFuture<?> f;
       try {
@@ -261,14 +436,14 @@ final class BenchCommand implements Callable<Integer> {
         window.release();
       });
     }
-    acquire(window, inflight, maxWaitNanos);
+    acquire(window, inflight, maxWaitNanos, late);
   }
 
-  private static void acquire(Semaphore window, int permits, long maxWaitNanos)
+  private static void acquire(Semaphore window, int permits, long maxWaitNanos, String late)
       throws InterruptedException {
     if (!window.tryAcquire(permits, maxWaitNanos, TimeUnit.NANOSECONDS)) {
       throw KeelException.create(KeelException.Code.OPERATIONTIMEOUT, null,
-          "bench: requests did not complete within " + TimeUnit.NANOSECONDS.toMillis(maxWaitNanos) + " ms");
+          "bench: " + late + " within " + TimeUnit.NANOSECONDS.toMillis(maxWaitNanos) + " ms");
     }
   }
 
@@ -278,7 +453,8 @@ final class BenchCommand implements Callable<Integer> {
       conns.get(0).sync(base);
       List<String> children = conns.get(0).getChildren(base);
       Tally t = runAll(pool, conns, children.size(),
-          (c, i) -> c.deleteAsync(base + "/" + children.get(i), KeelClient.ANY_VERSION), null);
+          (c, i) -> c.deleteAsync(base + "/" + children.get(i), KeelClient.ANY_VERSION), null,
+          "deletes did not complete");
       if (t.failed.sum() > 0) {
         throw t.firstFailure.get();
       }
@@ -289,7 +465,7 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private void report(String base, Tally run, Histogram h) {
+  private void report(String base, Tally run, Histogram h, String watcherServer) {
     double seconds = run.elapsedNanos / 1e9;
     double opsPerSec = run.ok.sum() / seconds;
     PrintWriter out = spec.commandLine().getOut();
@@ -312,10 +488,14 @@ final class BenchCommand implements Callable<Integer> {
       lat.put("max", ms(h.getMaxValue()));
       j.put("latencyMs", lat);
       j.put("prefix", base);
+      if (watcherServer != null) {
+        j.put("watcherServer", watcherServer);
+      }
       out.println(Json.write(j));
     } else {
       out.printf(Locale.ROOT, "keel bench: %s, %d clients x %d in flight, %d-byte data, %d ops, "
-          + "under %s%n", type.name().toLowerCase(Locale.ROOT), clients, inflight, size, ops, base);
+          + "under %s%s%n", type.name().toLowerCase(Locale.ROOT), clients, inflight, size, ops, base,
+          watcherServer == null ? "" : ", watched at " + watcherServer);
       out.printf(Locale.ROOT, "throughput: %.0f ops/s (%d ok, %d failed in %.3f s)%n",
           opsPerSec, run.ok.sum(), run.failed.sum(), seconds);
       out.printf(Locale.ROOT, "latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",

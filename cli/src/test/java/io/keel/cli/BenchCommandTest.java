@@ -41,7 +41,7 @@ class BenchCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"create", "set", "get", "mixed"})
+  @ValueSource(strings = {"create", "set", "get", "mixed", "watch"})
   void everyTypeRunsAndCleansUp(String type) {
     String prefix = "/bench-test-" + type;
     Cli.Result r = Cli.against(cluster.connectString(), "bench", "--type", type, "--ops", "60",
@@ -57,6 +57,29 @@ class BenchCommandTest {
         + "p99\\.9 [0-9.]+  max [0-9.]+"), r::toString);
     client.sync(prefix);  // the bench's own clients deleted it: catch up before looking
     assertTrue(client.exists(prefix).isEmpty(), "bench removed " + prefix);
+  }
+
+  @Test
+  void watchNeedsANodePerOutstandingWrite() {
+    // 60 ops make 60 nodes; 4 x 16 outstanding writes would put two on some node, and their
+    // events could not be told apart.
+    Cli.Result r = Cli.against(cluster.connectString(), "bench", "--type", "watch", "--ops", "60",
+        "--clients", "4", "--inflight", "16", "--prefix", "/bench-watch-refused");
+    assertEquals(ExitCodes.USAGE, r.exitCode(), r::toString);
+    assertEquals("", r.out(), r::toString);
+    assertTrue(r.err().startsWith("keel: --type watch needs --clients x --inflight <= 60 "), r::toString);
+    assertTrue(r.err().contains("got 4 x 16 = 64"), r::toString);
+    assertTrue(client.exists("/bench-watch-refused").isEmpty());
+
+    Cli.Result fits = Cli.against(cluster.connectString(), "bench", "--type", "watch", "--ops", "64",
+        "--clients", "4", "--inflight", "16", "--size", "10", "--prefix", "/bench-watch-fits");
+    assertEquals(0, fits.exitCode(), fits::toString);
+    // Exactly one node per outstanding write: each client cycles through its own 16 nodes.
+    assertTrue(fits.out().startsWith("keel bench: watch, 4 clients x 16 in flight, 10-byte data, "
+        + "64 ops, under /bench-watch-fits, watched at 127.0.0.1:"), fits::toString);
+    assertTrue(fits.out().contains("(64 ok, 0 failed"), fits::toString);
+    client.sync("/bench-watch-fits");  // the bench's own clients deleted it: catch up before looking
+    assertTrue(client.exists("/bench-watch-fits").isEmpty());
   }
 
   @Test
