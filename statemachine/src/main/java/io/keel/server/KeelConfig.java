@@ -33,6 +33,8 @@ import java.util.function.Function;
  * logSegmentSizeBytes=33554432       Raft log segment size; old segments are purged whole
  * snapshotOnStop=true                a node stopping cleanly snapshots first, to restart faster
  * containerCheckIntervalMs=60000     how often the leader looks for containers / TTL nodes to reap
+ * notifyFollowersOfCommits=true      the leader logs each new commit index, so followers apply
+ *                                    writes (and fire watches) at once, not at the next heartbeat
  * watchHistory=10000                 recent node changes each server keeps, so that a client moving
  *                                    to it replays what its persistent watches missed (0 = none)
  * electionTimeoutMinMs=1000          Raft election timeout range
@@ -69,7 +71,7 @@ public final class KeelConfig {
       "id", "dataDir", "tickTime", "minSessionTimeout", "maxSessionTimeout", "snapCount",
       "snapRetainCount", "maxDataBytes", "containerCheckIntervalMs", "electionTimeoutMinMs",
       "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes",
-      "snapshotOnStop", "watchHistory");
+      "snapshotOnStop", "watchHistory", "notifyFollowersOfCommits");
 
   private final int id;
   private final Path dataDir;
@@ -88,6 +90,7 @@ public final class KeelConfig {
   private final long logSegmentSizeBytes;
   private final boolean snapshotOnStop;
   private final int watchHistory;
+  private final boolean notifyFollowersOfCommits;
 
   private KeelConfig(Map<String, String> kv, Path baseDir) {
     Map<String, String> scalars = new LinkedHashMap<>();
@@ -139,6 +142,7 @@ public final class KeelConfig {
     this.containerCheckIntervalMs =
         longValue(scalars, "containerCheckIntervalMs", 60_000L, 1, Long.MAX_VALUE);
     this.watchHistory = intValue(scalars, "watchHistory", 10_000, 0, 10_000_000);
+    this.notifyFollowersOfCommits = booleanValue(scalars, "notifyFollowersOfCommits", true);
     this.electionTimeoutMinMs = intValue(scalars, "electionTimeoutMinMs", 1000, 50, 600_000);
     this.electionTimeoutMaxMs = intValue(scalars, "electionTimeoutMaxMs", 2000, 51, 600_000);
     if (electionTimeoutMaxMs <= electionTimeoutMinMs) {
@@ -287,6 +291,8 @@ public final class KeelConfig {
   public long containerCheckIntervalMs() { return containerCheckIntervalMs; }
 
   public int watchHistory() { return watchHistory; }
+
+  public boolean notifyFollowersOfCommits() { return notifyFollowersOfCommits; }
   public int electionTimeoutMinMs() { return electionTimeoutMinMs; }
   public int electionTimeoutMaxMs() { return electionTimeoutMaxMs; }
   public int requestTimeoutMs() { return requestTimeoutMs; }
@@ -315,6 +321,7 @@ public final class KeelConfig {
         + " maxDataBytes=" + maxDataBytes + " electionTimeout=[" + electionTimeoutMinMs + ", "
         + electionTimeoutMaxMs + "] requestTimeoutMs=" + requestTimeoutMs
         + " containerCheckIntervalMs=" + containerCheckIntervalMs + " watchHistory=" + watchHistory
+        + " notifyFollowersOfCommits=" + notifyFollowersOfCommits
         + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop);
     return String.join("\n  ", lines);
   }

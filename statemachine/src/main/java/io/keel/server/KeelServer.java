@@ -132,9 +132,10 @@ public final class KeelServer implements AutoCloseable {
     // Keep the log behind the older retained snapshots, so one can stand in for a corrupt newer one.
     RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, c.snapCount() * (c.snapRetainCount() - 1));
     RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, c.snapshotOnStop());
-    // Otherwise the leader appends a commit-index entry after every write, doubling the log; a new
-    // leader's first entry re-establishes the commit index after a restart anyway.
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    // The commit-index entry the leader logs whenever its commit index moves is also what sends
+    // followers and observers the new commit index at once; without it they learn it from the next
+    // heartbeat (half the minimum election timeout), and apply writes and fire watches that late.
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, c.notifyFollowersOfCommits());
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, Math.max(1, c.snapCount() / 2)));
     // An entry over the appender's byte limit makes the leader step down; the state machine
     // refuses requests over maxRequestBytes long before, and these limits leave room for one.

@@ -42,6 +42,8 @@ class KeelConfigTest {
     assertEquals(100_000, c.snapCount());
     assertEquals(1024 * 1024, c.maxDataBytes());
     assertEquals(60_000, c.containerCheckIntervalMs());
+    assertEquals(10_000, c.watchHistory());
+    assertTrue(c.notifyFollowersOfCommits());
     assertEquals("127.0.0.1:9871", c.self().address());
   }
 
@@ -68,6 +70,8 @@ class KeelConfigTest {
       "tickTime=100\\ntickTime=200    | 'tickTime' is set twice",
       "clusterName=has space          | clusterName",
       "logSegmentSizeBytes=5000       | logSegmentSizeBytes",
+      "watchHistory=-1                | 'watchHistory'",
+      "notifyFollowersOfCommits=maybe | 'notifyFollowersOfCommits'",
       "just a line                    | expected key=value",
   })
   void badValuesAreRefusedNamingTheKey(String extra, String expected) {
