@@ -119,7 +119,8 @@ class SessionTest {
       client.addConnectionStateListener(seen::add);
       client.create("/mine", null, CreateMode.EPHEMERAL);
       List<io.keel.client.WatchedEvent> events = new CopyOnWriteArrayList<>();
-      client.exists("/mine", events::add);
+      // A watch nothing else fires: only the session's end can reach it.
+      client.addWatch("/elsewhere", events::add, io.keel.client.AddWatchMode.PERSISTENT);
 
       // What the leader proposes when a session times out, sent by hand.
       try (RaftClient raw = RaftClient.newBuilder().setRaftGroup(cluster.server(1).group())
