@@ -694,8 +694,17 @@ public final class KeelClient implements AutoCloseable {
         throw error instanceof KeelException k ? k : RaftTransport.translate(error);
       }
       // Events that must come before the result are delivered first.
-      return watches == null ? CompletableFuture.completedFuture(parsed.response())
-          : watches.admit(parsed.server(), parsed.response(), onDispatcher);
+      if (watches == null) {
+        return CompletableFuture.completedFuture(parsed.response());
+      }
+      // Bounded like any request: events that cannot be fetched must not hold a read forever.
+      return watches.admit(parsed.server(), parsed.response(), onDispatcher)
+          .orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS)
+          .exceptionally(e -> {
+            throw KeelException.create(KeelException.Code.OPERATIONTIMEOUT, null,
+                "the read was answered but the watch events before it could not be fetched within "
+                    + requestTimeout.toMillis() + " ms", e, null);
+          });
     }).thenCompose(f -> f).thenApply(r -> check(r, tolerated));
   }
 

@@ -98,8 +98,11 @@ final class Watches implements AutoCloseable {
     long epoch;
   }
 
-  /** A watch registration in flight with its read. */
-  record Pending(String path, Kind kind, Watcher watcher) {
+  /**
+   * A watch registration in flight with its read, and the table entry it joined: if an event uses
+   * that entry up before the read is answered, the watcher has fired and must not be set again.
+   */
+  record Pending(String path, Kind kind, Watcher watcher, Object entry) {
   }
 
   /** A read reply waiting for the events that must come before it. */
@@ -184,8 +187,11 @@ final class Watches implements AutoCloseable {
     }
     e.watchers.add(watcher);
     activated = !lost;
-    pump();
-    return new Pending(path, kind, watcher);
+    if (stream != 0) {
+      pump();
+    }
+    // Before the first stream, the read's answer (its zxid) starts it: see answered.
+    return new Pending(path, kind, watcher, e);
   }
 
   /**
@@ -194,6 +200,12 @@ final class Watches implements AutoCloseable {
    * getChildren leave none on a missing node; a failed read leaves none.
    */
   synchronized void answered(Pending p, Response reply) {
+    EnumMap<Kind, Entry> here = table.get(p.path());
+    if (here == null || here.get(p.kind()) != p.entry()) {
+      // An event used the watch up (and ran the watcher) before the read was answered.
+      pump();
+      return;
+    }
     Kind kind = p.kind();
     if (reply != null && kind == Kind.EXIST && reply.getErrValue() == 0) {
       kind = Kind.DATA;
@@ -214,6 +226,11 @@ final class Watches implements AutoCloseable {
       table.get(p.path()).put(kind, e);
     }
     e.watchers.add(p.watcher());
+    if (stream == 0) {
+      // Not attached yet: the first restore registers this watch again, from the read's zxid
+      // rather than the older one the client had when it asked.
+      e.guard = Math.max(e.guard, reply.getZxid());
+    }
     if (reply.getWatchStream() == stream && stream != 0
         && (e.stream != stream || e.confirmSeq < reply.getWatchSeq())) {
       // Registered in the current stream: its events up to the read are numbered at most this.
@@ -323,7 +340,9 @@ final class Watches implements AutoCloseable {
       }
       Held h = new Held(reply.getWatchStream(), reply.getWatchSeq(), reply.getZxid(), onDispatcher,
           new CompletableFuture<>(), reply);
-      if (h.stream() == stream && stream != 0 && h.seq() > 0) {
+      // A stamp from before this stream's restore says nothing about the events the restore
+      // replayed after it.
+      if (h.stream() == stream && stream != 0 && h.seq() >= restoreFloor) {
         pending.merge(h.seq(), h.zxid(), Math::max);
       }
       if (ready(h)) {
@@ -505,7 +524,8 @@ final class Watches implements AutoCloseable {
     if (!ev.getEventsList().isEmpty()) {
       receivedSeq = Math.max(receivedSeq, ev.getEvents(ev.getEventsCount() - 1).getSeq());
     }
-    pending.merge(Math.max(ev.getLastSeq(), 1), ev.getCompleteZxid(), Math::max);
+    // Seq 0 is a real position: nothing was ever queued for this session here.
+    pending.merge(ev.getLastSeq(), ev.getCompleteZxid(), Math::max);
     deliver(fresh, receivedSeq);
     releaseReady();
     pump();
@@ -588,7 +608,24 @@ final class Watches implements AutoCloseable {
     RemoveWatchesOp.Builder op = RemoveWatchesOp.newBuilder().setPath(path);
     kinds.forEach(k -> op.addKinds(k.proto));
     return send(target, ReadRequest.newBuilder().setSessionId(sessionId).setRemoveWatches(op).build())
-        .handle((r, e) -> null);
+        .handle((r, e) -> {
+          readdedMeanwhile(path, kinds);
+          return null;
+        });
+  }
+
+  /**
+   * The removal and a registration of the same watch travel separately and unordered, so the
+   * server may have applied the removal last: register everything again rather than hold a watch
+   * the server dropped.
+   */
+  private synchronized void readdedMeanwhile(String path, List<Kind> kinds) {
+    EnumMap<Kind, Entry> here = table.get(path);
+    if (closed || here == null || kinds.stream().noneMatch(here::containsKey)) {
+      return;
+    }
+    // Even over a restore in flight: that one may have reached the server before the removal.
+    kick();
   }
 
   // ------------------------------------------------------------------ dispatch

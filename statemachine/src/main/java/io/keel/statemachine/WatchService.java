@@ -227,7 +227,12 @@ final class WatchService implements AutoCloseable {
                 + zxid + "; retry"), readers);
   }
 
-  private static Response stamp(Incarnation inc, long session, Response reply) {
+  private Response stamp(Incarnation inc, long session, Response reply) {
+    if (inc != current || inc.registry().appliedZxid() < reply.getZxid()) {
+      // The registry was replaced (a snapshot installed) while this read ran: its numbers say
+      // nothing about the tree the read saw. No stream is a claim the client does not rely on.
+      return reply.toBuilder().setWatchStream(0).setWatchSeq(0).build();
+    }
     return reply.toBuilder().setWatchStream(inc.streamId())
         .setWatchSeq(inc.registry().lastSeq(session)).build();
   }

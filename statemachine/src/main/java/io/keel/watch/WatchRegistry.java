@@ -362,6 +362,8 @@ public final class WatchRegistry {
    * @throws IllegalArgumentException for an invalid path; nothing is changed then
    */
   public long restore(long session, long lastZxid, Map<String, Set<WatchKind>> watches, NodeView view) {
+    // Stamps read now may miss changes applied before the lock below: those are replayed.
+    long stampsAt = appliedZxid();
     // Sorted so that events of one zxid come out in the same order on every call.
     Map<String, Set<WatchKind>> wanted = new TreeMap<>();
     Map<String, NodeStamp> stamps = new HashMap<>();
@@ -394,6 +396,7 @@ public final class WatchRegistry {
         replay(session, lastZxid, (id, p, k) -> id == session);
       } else {
         restoreWithoutHistory(session, s, lastZxid, wanted, stamps);
+        catchUpOneShots(session, s, stampsAt);
       }
       wake = wakeLocked(s);
     }
@@ -484,6 +487,29 @@ public final class WatchRegistry {
     }
     for (String path : gaps) {
       enqueue(s, EventType.HISTORY_GAP, path, appliedZxid, true);
+    }
+  }
+
+  /**
+   * Changes applied between reading the nodes' stamps and taking the lock were dispatched before
+   * the restored one-shot watches existed: replay them through those watches, or, when even that
+   * stretch has left the history, tell each such watch HISTORY_GAP (using it up).
+   */
+  private void catchUpOneShots(long session, SessionState s, long stampsAt) {
+    if (appliedZxid <= stampsAt) {
+      return;
+    }
+    if (stampsAt >= historyCompleteAfter) {
+      replay(session, stampsAt, (id, p, k) -> id == session && !k.persistent());
+      return;
+    }
+    for (String path : List.copyOf(s.paths)) {
+      EnumMap<WatchKind, Long> kinds = byPath.get(path).get(session);
+      List<WatchKind> oneShots = kinds.keySet().stream().filter(k -> !k.persistent()).toList();
+      if (!oneShots.isEmpty()) {
+        oneShots.forEach(k -> removeWatch(session, s, path, k));
+        enqueue(s, EventType.HISTORY_GAP, path, appliedZxid, false);
+      }
     }
   }
 
