@@ -157,7 +157,7 @@ final class WatchService implements AutoCloseable {
     long session = read.getSessionId();
     Incarnation inc = current;
     if (session != 0) {
-      lastHeard.put(session, System.nanoTime());
+      heard(session);
     }
     if (isWatchOp(read) || read.getWatch()) {
       String problem = session == 0 ? "watches need a session (session_id is 0)" : checkWatchOp(read);
@@ -178,6 +178,7 @@ final class WatchService implements AutoCloseable {
         Response done = Response.newBuilder().setZxid(zxid).setDone(true).build();
         return afterCatchingUp(zxid, () -> {
           inc.registry().register(session, op.getPath(), kindOf(op.getKind()), zxid);
+          heard(session);
           return stamp(inc, session, done);
         });
       }
@@ -195,6 +196,7 @@ final class WatchService implements AutoCloseable {
     return afterCatchingUp(zxid, () -> {
       if (kind != null) {
         inc.registry().register(session, pathOf(read), kind, zxid);
+        heard(session);
       }
       return stamp(inc, session, reply);
     });
@@ -239,7 +241,9 @@ final class WatchService implements AutoCloseable {
 
   private CompletableFuture<Response> poll(Incarnation inc, long session, PollWatchesOp op) {
     WatchEvents.Builder reset = WatchEvents.newBuilder().setStreamId(inc.streamId()).setReset(true);
-    if (op.getStreamId() != inc.streamId()) {
+    if (op.getStreamId() != inc.streamId() || !inc.registry().hasSession(session)) {
+      // A client polls only after restoring here: a session unknown here lost its state (it was
+      // dropped as idle), and polling an empty one would hide that its watches are gone.
       return CompletableFuture.completedFuture(events(reset));
     }
     WatchRegistry registry = inc.registry();
@@ -407,6 +411,14 @@ final class WatchService implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ housekeeping
+
+  /**
+   * Notes activity of the session, also after each registration: a session whose close was
+   * applied between its read and the registration then still leaves the sweep a trace to find.
+   */
+  private void heard(long session) {
+    lastHeard.put(session, System.nanoTime());
+  }
 
   private void dropIdleSessions() {
     long now = System.nanoTime();

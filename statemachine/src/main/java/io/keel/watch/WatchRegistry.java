@@ -188,6 +188,16 @@ public final class WatchRegistry {
         enqueue(s, EventType.HISTORY_GAP, path, appliedZxid, kind.persistent());
         if (kind.persistent()) {
           addWatch(session, s, path, kind, appliedZxid);
+        } else {
+          // A client hands a gap on a path to every one-shot watcher there; keep the same view.
+          EnumMap<WatchKind, Long> held = byPath.getOrDefault(path, Map.of()).get(session);
+          if (held != null) {
+            for (WatchKind k : List.copyOf(held.keySet())) {
+              if (!k.persistent()) {
+                removeWatch(session, s, path, k);
+              }
+            }
+          }
         }
       } else {
         addWatch(session, s, path, kind, readZxid);
@@ -328,6 +338,13 @@ public final class WatchRegistry {
     synchronized (lock) {
       SessionState s = sessions.get(session);
       return s == null ? 0 : s.lastSeq;
+    }
+  }
+
+  /** Whether this registry holds any state (watches, events, numbering) of the session. */
+  public boolean hasSession(long session) {
+    synchronized (lock) {
+      return sessions.containsKey(session);
     }
   }
 

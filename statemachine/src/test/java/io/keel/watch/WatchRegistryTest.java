@@ -143,6 +143,43 @@ class WatchRegistryTest {
     assertEquals(List.of(ev(NODE_DATA_CHANGED, "/a", next)), brief(small.take(S)));
   }
 
+  @Test
+  void aGapAtRegistrationUsesUpEveryOneShotWatchOnThePathAsTheClientDoes() {
+    WatchDriver small = new WatchDriver(2);
+    small.create("/a");
+    small.registry.register(S, "/a", CHILD, small.zxid);
+    long read = small.zxid;
+    small.setData("/a");
+    small.setData("/a");
+    long now = small.setData("/a");
+    small.registry.register(S, "/a", DATA, read);
+    // The child watch is still set (data changes do not fire it), but the client drops it with
+    // the gap, so the server must too.
+    assertEquals(List.of(ev(HISTORY_GAP, "/a", now)), brief(small.take(S)));
+    assertEquals(0, small.registry.watchCount());
+    assertTrue(small.registry.hasSession(S));
+    assertFalse(small.registry.hasSession(OTHER));
+  }
+
+  @Test
+  void aRestoreWithoutHistoryCatchesUpOnChangesAppliedWhileItReadTheStamps() {
+    WatchDriver small = new WatchDriver(3);
+    small.create("/a");
+    long seen = small.zxid;
+    for (int i = 0; i < 4; i++) {
+      small.create("/x" + i);
+    }
+    // The view reports /a unchanged, then a change of /a is applied before the registry's lock.
+    long[] changed = {0};
+    WatchRegistry.NodeView racing = path -> {
+      WatchRegistry.NodeStamp stamp = small.view().stamp(path);
+      changed[0] = small.setData("/a");
+      return stamp;
+    };
+    small.registry.restore(S, seen, java.util.Map.of("/a", java.util.Set.of(DATA)), racing);
+    assertEquals(List.of(ev(NODE_DATA_CHANGED, "/a", changed[0])), brief(small.take(S)));
+  }
+
   // ------------------------------------------------------------------ persistent watches
 
   @Test
