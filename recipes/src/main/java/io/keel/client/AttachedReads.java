@@ -80,24 +80,34 @@ final class AttachedReads implements AutoCloseable {
    * pending long-poll holds back nothing else. Failures are not retried here.
    */
   CompletableFuture<RaftClientReply> sendTo(RaftPeerId target, Message message) {
+    return sendOnce(pollClient, target, message, RaftClientRequest.staleReadRequestType(0));
+  }
+
+  /**
+   * One request to one member, straight through the RPC layer: unordered, no retry. Fails with
+   * the transport's or the server's exception (unwrapped), after asking Ratis to rebuild the
+   * connection.
+   */
+  private CompletableFuture<RaftClientReply> sendOnce(RaftClient client, RaftPeerId target,
+                                                      Message message, RaftClientRequest.Type type) {
     RaftClientRequest request = RaftClientRequest.newBuilder()
-        .setClientId(pollClient.getId())
+        .setClientId(client.getId())
         .setServerId(target)
         .setGroupId(group.getGroupId())
         .setCallId(callIds.incrementAndGet())
         .setMessage(message)
-        .setType(RaftClientRequest.staleReadRequestType(0))
+        .setType(type)
         .build();
     CompletableFuture<RaftClientReply> sent;
     try {
-      sent = pollClient.getClientRpc().sendRequestAsyncUnordered(request);
+      sent = client.getClientRpc().sendRequestAsyncUnordered(request);
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
     return sent.handle((reply, error) -> {
       Throwable failure = error != null ? unwrap(error) : reply.isSuccess() ? null : reply.getException();
       if (failure != null) {
-        reconnect(pollClient, target, failure);
+        reconnect(client, target, failure);
         throw new CompletionException(failure);
       }
       return reply;
@@ -126,29 +136,14 @@ final class AttachedReads implements AutoCloseable {
           : new IOException("no member answered the read in time"));
     }
     RaftPeerId target = attached;
-    RaftClientRequest request = RaftClientRequest.newBuilder()
-        .setClientId(rpcClient.getId())
-        .setServerId(target)
-        .setGroupId(group.getGroupId())
-        .setCallId(callIds.incrementAndGet())
-        .setMessage(message)
-        // Ratis's own minIndex would refuse at once when the member is behind; min_zxid waits.
-        .setType(linearizable ? RaftClientRequest.readRequestType()
-            : RaftClientRequest.staleReadRequestType(0))
-        .build();
-    CompletableFuture<RaftClientReply> sent;
-    try {
-      sent = rpcClient.getClientRpc().sendRequestAsyncUnordered(request);
-    } catch (RuntimeException e) {
-      sent = CompletableFuture.failedFuture(e);
-    }
-    return sent.handle((reply, error) -> {
-      Throwable failure = error != null ? unwrap(error)
-          : reply.isSuccess() ? null : reply.getException();
-      if (failure == null) {
+    // Ratis's own minIndex would refuse at once when the member is behind; min_zxid waits.
+    RaftClientRequest.Type type = linearizable ? RaftClientRequest.readRequestType()
+        : RaftClientRequest.staleReadRequestType(0);
+    return sendOnce(rpcClient, target, message, type).handle((reply, error) -> {
+      if (error == null) {
         return CompletableFuture.completedFuture(reply);
       }
-      reconnect(rpcClient, target, failure);
+      Throwable failure = unwrap(error);
       moveFrom(target, failure);
       // Back off once every member has failed in a row, so a dead cluster is not spun on.
       long pauseMs = failures + 1 < candidates.size() ? 0

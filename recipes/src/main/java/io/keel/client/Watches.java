@@ -241,11 +241,6 @@ final class Watches implements AutoCloseable {
     pump();
   }
 
-  /** A persistent watch from addWatch, registered at {@code reply}'s server. */
-  synchronized void added(Pending p, Response reply) {
-    answered(p, reply);
-  }
-
   /**
    * Removes {@code watcher}'s watches of {@code type} on {@code path} (every watcher's, when
    * {@code watcher} is null) and tells each removed watcher so. Returns the kinds no watcher holds
@@ -441,18 +436,29 @@ final class Watches implements AutoCloseable {
     send(target, request).whenComplete((r, e) -> restored(target, gen, from, coveredEpoch, r, e));
   }
 
-  private synchronized void restored(RaftPeerId target, long gen, long from, long coveredEpoch,
-                                     Response r, Throwable e) {
+  /**
+   * Ends the request in flight: false when its answer is to be ignored (superseded, or failed, in
+   * which case the next attempt is scheduled). Called under the lock.
+   */
+  private boolean usable(RaftPeerId target, long gen, Response r, Throwable e) {
     if (gen != generation || closed) {
-      return;
+      return false;
     }
     inFlight = false;
     if (e != null || r.getErrValue() != 0) {
       failed(target, e != null ? e : RaftTransport.toException(r));
+      return false;
+    }
+    failuresInRow = 0;
+    return true;
+  }
+
+  private synchronized void restored(RaftPeerId target, long gen, long from, long coveredEpoch,
+                                     Response r, Throwable e) {
+    if (!usable(target, gen, r, e)) {
       return;
     }
     WatchEvents ev = r.getEvents();
-    failuresInRow = 0;
     server = target;
     stream = ev.getStreamId();
     receivedSeq = ev.getBaseSeq();
@@ -500,15 +506,9 @@ final class Watches implements AutoCloseable {
   }
 
   private synchronized void polled(RaftPeerId target, long gen, Response r, Throwable e) {
-    if (gen != generation || closed) {
+    if (!usable(target, gen, r, e)) {
       return;
     }
-    inFlight = false;
-    if (e != null || r.getErrValue() != 0) {
-      failed(target, e != null ? e : RaftTransport.toException(r));
-      return;
-    }
-    failuresInRow = 0;
     WatchEvents ev = r.getEvents();
     if (ev.getReset() || ev.getStreamId() != stream) {
       needRestore = true;
