@@ -396,25 +396,26 @@ public class KeelStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<Message> query(Message request) {
-    ByteString content = request.getContent();
-    Response response;
+    ReadRequest read;
     try {
-      ReadRequest read = ReadRequest.parseFrom(content.asReadOnlyByteBuffer());
-      if (housekeeping != null) {
-        housekeeping.touch(read.getSessionId());
-      }
-      if (!WatchService.isWatchOp(read)) {
-        Response problem = RequestValidator.validate(read);
-        if (problem != null) {
-          return CompletableFuture.completedFuture(toMessage(problem));
-        }
-      }
-      return watches.answer(read).thenApply(KeelStateMachine::toMessage);
+      read = ReadRequest.parseFrom(request.getContent().asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
-      response = rejection(Code.MARSHALLINGERROR, "",
-          "malformed read request (" + content.size() + " bytes): " + e.getMessage());
+      return malformed(request, e);
     }
-    return CompletableFuture.completedFuture(toMessage(response));
+    return answer(read);
+  }
+
+  /** Answers a parsed read; the tree checks it (a bad one gets BADARGUMENTS naming the problem). */
+  private CompletableFuture<Message> answer(ReadRequest read) {
+    if (housekeeping != null) {
+      housekeeping.touch(read.getSessionId());
+    }
+    return watches.answer(read).thenApply(KeelStateMachine::toMessage);
+  }
+
+  private static CompletableFuture<Message> malformed(Message request, InvalidProtocolBufferException e) {
+    return CompletableFuture.completedFuture(toMessage(rejection(Code.MARSHALLINGERROR, "",
+        "malformed read request (" + request.getContent().size() + " bytes): " + e.getMessage())));
   }
 
   /**
@@ -425,20 +426,20 @@ public class KeelStateMachine extends BaseStateMachine {
    */
   @Override
   public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    long min = minIndex;
+    ReadRequest read;
     try {
-      min = Math.max(min, ReadRequest.parseFrom(request.getContent().asReadOnlyByteBuffer()).getMinZxid());
+      read = ReadRequest.parseFrom(request.getContent().asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
-      return query(request);  // answers MARSHALLINGERROR
+      return malformed(request, e);
     }
-    long wanted = min;
+    long wanted = Math.max(minIndex, read.getMinZxid());
     CompletableFuture<Void> applied = waiters.await(wanted);
     if (applied.isDone() && !applied.isCompletedExceptionally()) {
-      return query(request);
+      return answer(read);
     }
     // Otherwise the read would run on the apply thread that completes the waiter.
     return applied.orTimeout(MAX_READ_WAIT.toMillis(), TimeUnit.MILLISECONDS)
-        .handleAsync((ok, e) -> e == null ? query(request)
+        .handleAsync((ok, e) -> e == null ? answer(read)
             : CompletableFuture.completedFuture(toMessage(rejection(Code.OPERATIONTIMEOUT, "",
                 getId() + " has not applied zxid " + wanted + " within " + MAX_READ_WAIT.toMillis()
                     + " ms (it is behind or cut off); read from another server"))), readers)
@@ -516,11 +517,6 @@ public class KeelStateMachine extends BaseStateMachine {
   /** The current tree. Readers may use it freely; it is replaced whole when a snapshot is installed. */
   public DataTree tree() {
     return tree;
-  }
-
-  /** Watches held at this server, all sessions. */
-  public int watchCount() {
-    return watches.watchCount();
   }
 
   /** Completes when this replica has applied {@code index}. */

@@ -230,13 +230,13 @@ final class WatchService implements AutoCloseable {
   }
 
   private Response stamp(Incarnation inc, long session, Response reply) {
-    if (inc != current || inc.registry().appliedZxid() < reply.getZxid()) {
+    long seq = inc == current ? inc.registry().lastSeqAt(session, reply.getZxid()) : -1;
+    if (seq < 0) {
       // The registry was replaced (a snapshot installed) while this read ran: its numbers say
       // nothing about the tree the read saw. No stream is a claim the client does not rely on.
       return reply.toBuilder().setWatchStream(0).setWatchSeq(0).build();
     }
-    return reply.toBuilder().setWatchStream(inc.streamId())
-        .setWatchSeq(inc.registry().lastSeq(session)).build();
+    return reply.toBuilder().setWatchStream(inc.streamId()).setWatchSeq(seq).build();
   }
 
   private CompletableFuture<Response> poll(Incarnation inc, long session, PollWatchesOp op) {
@@ -340,20 +340,16 @@ final class WatchService implements AutoCloseable {
         return pathProblem(read.getAddWatch().getPath());
       }
       case REMOVE_WATCHES: {
-        for (WatchType k : read.getRemoveWatches().getKindsList()) {
-          if (k == WatchType.WATCH_KIND_UNSPECIFIED || k == WatchType.UNRECOGNIZED) {
-            return "removeWatches: unknown watch kind " + k;
-          }
-        }
-        return pathProblem(read.getRemoveWatches().getPath());
+        String problem = kindsProblem("removeWatches", read.getRemoveWatches().getPath(),
+            read.getRemoveWatches().getKindsList());
+        return problem != null ? problem : pathProblem(read.getRemoveWatches().getPath());
       }
       case RESTORE_WATCHES: {
         // A spec with a bad path is skipped, not refused (see restore).
         for (WatchSpec spec : read.getRestoreWatches().getWatchesList()) {
-          for (WatchType k : spec.getKindsList()) {
-            if (k == WatchType.WATCH_KIND_UNSPECIFIED || k == WatchType.UNRECOGNIZED) {
-              return "restoreWatches: unknown watch kind " + k + " for " + Paths.quote(spec.getPath());
-            }
+          String problem = kindsProblem("restoreWatches", spec.getPath(), spec.getKindsList());
+          if (problem != null) {
+            return problem;
           }
         }
         return null;
@@ -363,6 +359,15 @@ final class WatchService implements AutoCloseable {
       default:
         return "the watch flag is only for exists, getData and getChildren";
     }
+  }
+
+  private static String kindsProblem(String op, String path, List<WatchType> kinds) {
+    for (WatchType k : kinds) {
+      if (k == WatchType.WATCH_KIND_UNSPECIFIED || k == WatchType.UNRECOGNIZED) {
+        return op + ": unknown watch kind " + k + " for " + Paths.quote(path);
+      }
+    }
+    return null;
   }
 
   private static String pathProblem(String path) {
@@ -435,11 +440,6 @@ final class WatchService implements AutoCloseable {
         current.registry().sessionClosed(session);
       }
     }
-  }
-
-  /** Watches held here, all sessions (for status and tests). */
-  int watchCount() {
-    return current.registry().watchCount();
   }
 
   @Override

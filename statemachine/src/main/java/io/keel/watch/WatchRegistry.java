@@ -341,6 +341,20 @@ public final class WatchRegistry {
     }
   }
 
+  /**
+   * {@link #lastSeq} if this registry has applied {@code zxid}, else -1: the position a read at
+   * {@code zxid} may be stamped with, taken in one step.
+   */
+  public long lastSeqAt(long session, long zxid) {
+    synchronized (lock) {
+      if (appliedZxid < zxid) {
+        return -1;
+      }
+      SessionState s = sessions.get(session);
+      return s == null ? 0 : s.lastSeq;
+    }
+  }
+
   /** Whether this registry holds any state (watches, events, numbering) of the session. */
   public boolean hasSession(long session) {
     synchronized (lock) {
