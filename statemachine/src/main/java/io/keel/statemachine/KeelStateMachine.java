@@ -1,6 +1,7 @@
 package io.keel.statemachine;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.keel.proto.CloseSessionOp;
 import io.keel.proto.Code;
 import io.keel.proto.CreateSessionOp;
 import io.keel.proto.ReadRequest;
@@ -19,6 +20,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -465,13 +467,33 @@ public class KeelStateMachine extends BaseStateMachine {
     housekeeping.lostLeadership();
   }
 
-  /** Submits a leader-made write (session expiry, reaping) through the log like any other. */
-  private void propose(WriteRequest write) {
+  /**
+   * Expires a session now, as this server's session clock would when it is leader: the
+   * CloseSession entry goes through the log and deletes the session's ephemerals. For tests that
+   * need a client to die without waiting for its timeout. Completes when the entry is applied;
+   * fails if this server is not the leader.
+   */
+  public CompletableFuture<Void> expireSession(long sessionId) {
     RaftServer server = getServer().getNow(null);
     if (server == null) {
-      return;
+      return CompletableFuture.failedFuture(new IllegalStateException("server not started"));
     }
-    RaftClientRequest request = RaftClientRequest.newBuilder()
+    try {
+      return server.submitClientRequestAsync(proposal(server, WriteRequest.newBuilder()
+          .setCloseSession(CloseSessionOp.newBuilder().setSessionId(sessionId).setExpired(true))
+          .build()))
+          .thenAccept(reply -> {
+            if (!reply.isSuccess()) {
+              throw new CompletionException(reply.getException());
+            }
+          });
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private RaftClientRequest proposal(RaftServer server, WriteRequest write) {
+    return RaftClientRequest.newBuilder()
         .setClientId(proposer)
         .setServerId(server.getId())
         .setGroupId(getGroupId())
@@ -479,6 +501,15 @@ public class KeelStateMachine extends BaseStateMachine {
         .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(write.toByteArray())))
         .setType(RaftClientRequest.writeRequestType())
         .build();
+  }
+
+  /** Submits a leader-made write (session expiry, reaping) through the log like any other. */
+  private void propose(WriteRequest write) {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return;
+    }
+    RaftClientRequest request = proposal(server, write);
     try {
       server.submitClientRequestAsync(request).whenComplete((reply, e) -> {
         if (e != null || !reply.isSuccess()) {

@@ -237,6 +237,32 @@ public final class KeelTestCluster implements AutoCloseable {
     return found[0];
   }
 
+  /**
+   * Expires a client's session at once, as the leader does when the client has been silent for its
+   * timeout: its ephemerals are deleted and the client learns LOST at its next request or ping.
+   * Stands in for a client that was killed, without waiting out the session timeout.
+   */
+  public void expireSession(long sessionId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      int leader = awaitLeader(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+      try {
+        server(leader).stateMachine().expireSession(sessionId)
+            .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted expiring session", e);
+      } catch (Exception e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not expire session 0x"
+              + Long.toHexString(sessionId) + " within " + timeout, e);
+        }
+        // Leadership moved between the lookup and the proposal: ask the new leader.
+      }
+    }
+  }
+
   /** Waits until every running node has applied {@code index}. */
   public void awaitApplied(long index, Duration timeout) {
     for (Map.Entry<Integer, KeelServer> e : runningServers().entrySet()) {
