@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine behind locks, read-write locks, semaphores and leader elections: join a queue as an
@@ -27,6 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
  * (its session expired) gets a {@link KeelException.NoNodeException}.
  */
 public final class SequentialQueue {
+  private static final Logger LOG = LoggerFactory.getLogger(SequentialQueue.class);
+
   /**
    * Whether the member at {@code index} of {@code sorted} holds: null if it does, else the name of
    * the node whose deletion (or change) may change the answer. A pure function of its arguments.
@@ -81,6 +85,8 @@ public final class SequentialQueue {
         }
         // The create may have been applied with its reply lost: look for our uuid first.
         recovered = true;
+        LOG.info("No reply to creating {}* ({}); looking for it by its protected name", path,
+            e.code());
         Optional<Member> made = find(head, deadline);
         if (made.isPresent()) {
           return made.get();
