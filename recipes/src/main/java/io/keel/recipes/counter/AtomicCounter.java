@@ -26,7 +26,9 @@ import java.util.OptionalLong;
  * 32-bit int that would wrap to negative after 2^31 writes, where no compare-and-set can name it;
  * the update that meets the last version replaces the node instead (delete at that version and
  * create, in one multi), which starts its version at 0 again, so the counter lasts forever.
- * Watchers of the node see that write as a delete and a create.
+ * Versions then repeat once every 2^31 writes, so a compare-and-set could be fooled (ABA) only
+ * by a read 2^31 writes older than its write, which no live client holds. Watchers of the node
+ * see the replacing write as a delete and a create.
  *
  * <p>{@link #get} syncs first, so it returns a value at least as new as every update completed
  * before it was called, by any client. {@link #compareAndSet} returns false only after such a
