@@ -8,6 +8,7 @@ import io.keel.client.Stat;
 import io.keel.client.WatchedEvent;
 import io.keel.client.Watcher;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.IdentityHashMap;
@@ -33,11 +34,13 @@ import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code keel bench}: a load generator against a running cluster. Each of {@code --clients}
@@ -45,6 +48,9 @@ import picocli.CommandLine.Spec;
  * requests from its own thread, keeping up to {@code --inflight} of them outstanding through the
  * async API. Latency is System.nanoTime from issue to completion, recorded in an HdrHistogram;
  * for {@code watch}, completion is the arrival of the write's event at a separate client's watch.
+ *
+ * <p>The recipe types ({@code lock}, {@code id}, {@code id-single}) make blocking calls instead:
+ * each client runs {@code --inflight} threads sharing one recipe object (see {@link RecipeBench}).
  *
  * <p>Everything runs under a fresh prefix node, created first and deleted at the end (also after
  * a failure); an existing prefix is refused (NODEEXISTS) so that no one else's data is touched.
@@ -58,13 +64,47 @@ import picocli.CommandLine.Spec;
             + "watch (setData issued -> event received: set on those nodes, timed until a separate "
             + "client's recursive watch on the prefix gets the change; needs clients x inflight "
             + "<= nodes, so that each event belongs to one write).",
-        "Example: keel bench --type set --ops 20000 --clients 4 --inflight 32"})
+        "Recipe types, blocking calls from --inflight threads per client (default 1): "
+            + "lock (every thread of every client acquires and releases one DistributedLock; "
+            + "an op is an acquisition, latency is the wait to hold it; default 8 clients), "
+            + "id (ids from one BlockIdGenerator per client, reserving --block-size ids per write), "
+            + "id-single (ids from one SequentialIdGenerator per client, one write each).",
+        "Examples: keel bench --type set --ops 20000 --clients 4 --inflight 32",
+        "          keel bench --type lock --ops 5000 --clients 8",
+        "          keel bench --type id --ops 2000000 --block-size 1000",
+        "          keel bench --type id-single --ops 20000 --clients 4"})
 final class BenchCommand implements Callable<Integer> {
   /** At most this many nodes are read and written by set, get, mixed and watch. */
   static final int MAX_KEYS = 1000;
 
   /** What the measured requests do. */
-  enum Type { CREATE, SET, GET, MIXED, WATCH }
+  enum Type {
+    CREATE, SET, GET, MIXED, WATCH, LOCK, ID, ID_SINGLE;
+
+    /** The name on the command line: {@code id-single}. */
+    String label() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Recipe calls, blocking, run by {@link RecipeBench} rather than the async pipeline. */
+    boolean isRecipe() {
+      return this == LOCK || this == ID || this == ID_SINGLE;
+    }
+  }
+
+  /** Accepts the labels, in any case. */
+  static final class TypeConverter implements ITypeConverter<Type> {
+    @Override
+    public Type convert(String value) {
+      for (Type t : Type.values()) {
+        if (t.label().equalsIgnoreCase(value)) {
+          return t;
+        }
+      }
+      throw new TypeConversionException("expected one of create, set, get, mixed, watch, lock, "
+          + "id, id-single, got '" + value + "'");
+    }
+  }
 
   @ParentCommand
   KeelCli cli;
@@ -73,20 +113,31 @@ final class BenchCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--type", paramLabel = "TYPE", defaultValue = "create",
-      description = "create, set, get, mixed or watch (setData issued -> event received) "
-          + "(default: ${DEFAULT-VALUE}).")
+      converter = TypeConverter.class,
+      description = "create, set, get, mixed, watch (setData issued -> event received), "
+          + "lock, id or id-single (default: ${DEFAULT-VALUE}).")
   Type type;
 
   @Option(names = "--ops", paramLabel = "N", defaultValue = "20000",
       description = "Measured requests in all (default: ${DEFAULT-VALUE}).")
   int ops;
 
-  @Option(names = "--clients", paramLabel = "N", defaultValue = "4",
-      description = "Separate clients, each with its own session and thread (default: ${DEFAULT-VALUE}).")
-  int clients;
+  @Option(names = "--clients", paramLabel = "N",
+      description = "Separate clients, each with its own session and thread (default: 4; "
+          + "8 for lock).")
+  Integer clientsOption;
 
-  @Option(names = "--inflight", paramLabel = "K", defaultValue = "32",
-      description = "Requests outstanding per client (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--inflight", paramLabel = "K",
+      description = "Requests outstanding per client: for lock, id and id-single, threads per "
+          + "client, each making blocking calls (default: 32; 1 for lock, id and id-single).")
+  Integer inflightOption;
+
+  @Option(names = "--block-size", paramLabel = "N", defaultValue = "1000",
+      description = "Ids reserved per write by --type id (default: ${DEFAULT-VALUE}).")
+  long blockSize;
+
+  /** --clients and --inflight, or their defaults for the type. */
+  int clients;
   int inflight;
 
   @Option(names = "--size", paramLabel = "BYTES", defaultValue = "100",
@@ -106,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
     String base = prefix != null ? prefix
         : "/bench-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     byte[] payload = payload(size);
-    int keys = type == Type.CREATE ? 0 : Math.min(ops, MAX_KEYS);
+    int keys = type == Type.CREATE || type.isRecipe() ? 0 : Math.min(ops, MAX_KEYS);
     List<KeelClient> conns = new ArrayList<>();
     AtomicInteger threadNo = new AtomicInteger();
     ExecutorService pool = Executors.newFixedThreadPool(clients, r -> {
@@ -147,8 +198,10 @@ final class BenchCommand implements Callable<Integer> {
         watcherServer = watcher.attachedServer();
       }
       Histogram latency = new ConcurrentHistogram(3);
-      Tally run = runAll(pool, conns, ops, op(base, keys, payload, watch), latency,
-          type == Type.WATCH ? "watch events did not arrive" : "requests did not complete");
+      Tally run = type.isRecipe()
+          ? RecipeBench.run(type, conns, inflight, ops, base, blockSize, latency, maxWait())
+          : runAll(pool, conns, ops, op(base, keys, payload, watch), latency,
+              type == Type.WATCH ? "watch events did not arrive" : "requests did not complete");
       report(base, run, latency, watcherServer);
       if (run.failed.sum() > 0) {
         RuntimeException first = run.firstFailure.get();
@@ -178,11 +231,16 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void validate() {
+    clients = clientsOption != null ? clientsOption : type == Type.LOCK ? 8 : 4;
+    inflight = inflightOption != null ? inflightOption : type.isRecipe() ? 1 : 32;
     check(ops >= 1 && ops <= 100_000_000, "--ops must be in [1, 100000000], got " + ops);
     check(clients >= 1 && clients <= 256, "--clients must be in [1, 256], got " + clients);
     // The client allows 1000 outstanding requests; keep room for its own session traffic.
     check(inflight >= 1 && inflight <= 900, "--inflight must be in [1, 900], got " + inflight);
     check(size >= 0 && size <= 16 << 20, "--size must be in [0, 16777216], got " + size);
+    check(blockSize >= 1 && blockSize <= 1L << 40, "--block-size must be in [1, 2^40], got " + blockSize);
+    check(!type.isRecipe() || (long) clients * inflight <= 1024, "--type " + type.label()
+        + " runs --clients x --inflight threads: at most 1024, got " + clients + " x " + inflight);
     check(prefix == null || prefix.startsWith("/") && prefix.length() > 1 && !prefix.endsWith("/"),
         "--prefix must be an absolute path other than /, got " + prefix);
     if (type == Type.WATCH) {
@@ -203,6 +261,7 @@ final class BenchCommand implements Callable<Integer> {
   /** The measured request number {@code i} of the given type. */
   private Request op(String base, int keys, byte[] payload, WatchLatency watch) {
     return switch (type) {
+      case LOCK, ID, ID_SINGLE -> throw new IllegalStateException("run by RecipeBench");
       case CREATE -> (c, i) -> c.createAsync(base + "/c-" + i, payload, CreateMode.PERSISTENT);
       case SET -> (c, i) -> c.setDataAsync(randomKey(base, keys), payload, KeelClient.ANY_VERSION);
       case GET -> (c, i) -> c.getDataAsync(randomKey(base, keys));
@@ -387,8 +446,7 @@ final class BenchCommand implements Callable<Integer> {
                        Histogram latency, String late) throws Exception {
     Tally tally = new Tally();
     int n = conns.size();
-    // A request's future completes within the request timeout (the client enforces it).
-    long maxWaitNanos = cli.timeout().toNanos() + TimeUnit.SECONDS.toNanos(10);
+    long maxWaitNanos = maxWait().toNanos();
     List<Future<?>> done = new ArrayList<>();
     long start = System.nanoTime();
     for (int c = 0; c < n; c++) {
@@ -409,6 +467,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     tally.elapsedNanos = System.nanoTime() - start;
     return tally;
+  }
+
+  /** How long one request or recipe call may take: the request timeout, which the client enforces, and slack. */
+  private Duration maxWait() {
+    return cli.timeout().plusSeconds(10);
   }
 
   private void pipeline(KeelClient client, int from, int to, Request request, Histogram latency,
@@ -451,6 +514,12 @@ final class BenchCommand implements Callable<Integer> {
     try {
       // The other connections' creates may not have reached client 0's server yet.
       conns.get(0).sync(base);
+      if (type.isRecipe()) {
+        // A few nodes, some with children (the ids' directory) or reaped meanwhile (the lock's
+        // container): depth first, one by one.
+        deleteTree(conns.get(0), base);
+        return;
+      }
       List<String> children = conns.get(0).getChildren(base);
       Tally t = runAll(pool, conns, children.size(),
           (c, i) -> c.deleteAsync(base + "/" + children.get(i), KeelClient.ANY_VERSION), null,
@@ -465,16 +534,33 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /** Deletes {@code path} and everything under it; nodes that vanish meanwhile are fine. */
+  private static void deleteTree(KeelClient client, String path) {
+    try {
+      for (String child : client.getChildren(path)) {
+        deleteTree(client, path + "/" + child);
+      }
+      client.delete(path, KeelClient.ANY_VERSION);
+    } catch (KeelException.NoNodeException e) {
+      // A container reaped, or an ephemeral gone with its session.
+    }
+  }
+
   private void report(String base, Tally run, Histogram h, String watcherServer) {
     double seconds = run.elapsedNanos / 1e9;
     double opsPerSec = run.ok.sum() / seconds;
     PrintWriter out = spec.commandLine().getOut();
     if (json || cli.output() == KeelCli.Output.JSON) {
       Map<String, Object> j = Json.object();
-      j.put("type", type.name().toLowerCase(Locale.ROOT));
+      j.put("type", type.label());
       j.put("clients", clients);
       j.put("inflight", inflight);
-      j.put("size", size);
+      if (!type.isRecipe()) {
+        j.put("size", size);
+      }
+      if (type == Type.ID) {
+        j.put("blockSize", blockSize);
+      }
       j.put("ops", ops);
       j.put("ok", run.ok.sum());
       j.put("failed", run.failed.sum());
@@ -493,8 +579,8 @@ final class BenchCommand implements Callable<Integer> {
       }
       out.println(Json.write(j));
     } else {
-      out.printf(Locale.ROOT, "keel bench: %s, %d clients x %d in flight, %d-byte data, %d ops, "
-          + "under %s%s%n", type.name().toLowerCase(Locale.ROOT), clients, inflight, size, ops, base,
+      out.printf(Locale.ROOT, "keel bench: %s, %d clients x %d in flight, %s, %d ops, "
+          + "under %s%s%n", type.label(), clients, inflight, whatIsMeasured(), ops, base,
           watcherServer == null ? "" : ", watched at " + watcherServer);
       out.printf(Locale.ROOT, "throughput: %.0f ops/s (%d ok, %d failed in %.3f s)%n",
           opsPerSec, run.ok.sum(), run.failed.sum(), seconds);
@@ -503,6 +589,17 @@ final class BenchCommand implements Callable<Integer> {
           ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()));
     }
     out.flush();
+  }
+
+  /** The header's account of what an op is. */
+  private String whatIsMeasured() {
+    return switch (type) {
+      case LOCK -> "threads acquiring and releasing one lock (op: an acquisition, latency: "
+          + "the wait to hold it)";
+      case ID -> "block ids, " + blockSize + " reserved per write (op: an id)";
+      case ID_SINGLE -> "sequential ids, one write each (op: an id)";
+      default -> size + "-byte data";
+    };
   }
 
   private static double ms(long nanos) {

@@ -41,7 +41,7 @@ class BenchCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"create", "set", "get", "mixed", "watch"})
+  @ValueSource(strings = {"create", "set", "get", "mixed", "watch", "lock", "id", "id-single"})
   void everyTypeRunsAndCleansUp(String type) {
     String prefix = "/bench-test-" + type;
     Cli.Result r = Cli.against(cluster.connectString(), "bench", "--type", type, "--ops", "60",
@@ -57,6 +57,37 @@ class BenchCommandTest {
         + "p99\\.9 [0-9.]+  max [0-9.]+"), r::toString);
     client.sync(prefix);  // the bench's own clients deleted it: catch up before looking
     assertTrue(client.exists(prefix).isEmpty(), "bench removed " + prefix);
+  }
+
+  @Test
+  void recipeTypesSayWhatTheyMeasureAndDefaultToOneThread() {
+    Cli.Result lock = Cli.against(cluster.connectString(), "bench", "--type", "lock", "--ops", "30",
+        "--prefix", "/bench-lock-defaults");
+    assertEquals(0, lock.exitCode(), lock::toString);
+    // 8 contending clients by default, one thread each.
+    assertTrue(lock.out().startsWith("keel bench: lock, 8 clients x 1 in flight, threads acquiring "
+        + "and releasing one lock (op: an acquisition, latency: the wait to hold it), 30 ops"),
+        lock::toString);
+    assertTrue(lock.out().contains("(30 ok, 0 failed"), lock::toString);
+    client.sync("/bench-lock-defaults");
+    assertTrue(client.exists("/bench-lock-defaults").isEmpty());
+
+    Cli.Result ids = Cli.against(cluster.connectString(), "bench", "--type", "ID", "--ops", "5000",
+        "--clients", "2", "--inflight", "3", "--block-size", "100", "--json");
+    assertEquals(0, ids.exitCode(), ids::toString);
+    String json = ids.out().strip();
+    assertTrue(json.startsWith("{\"type\":\"id\",\"clients\":2,\"inflight\":3,\"blockSize\":100,"
+        + "\"ops\":5000,\"ok\":5000,\"failed\":0,"), json);
+    String prefix = json.replaceAll(".*\"prefix\":\"([^\"]+)\".*", "$1");
+    client.sync(prefix);
+    assertTrue(client.exists(prefix).isEmpty(), "bench removed " + prefix);
+
+    Cli.Result bad = Cli.against(cluster.connectString(), "bench", "--type", "id", "--block-size", "0");
+    assertEquals(ExitCodes.USAGE, bad.exitCode(), bad::toString);
+    assertTrue(bad.err().contains("--block-size must be in [1, 2^40], got 0"), bad::toString);
+    Cli.Result unknown = Cli.against(cluster.connectString(), "bench", "--type", "queue");
+    assertEquals(ExitCodes.USAGE, unknown.exitCode(), unknown::toString);
+    assertTrue(unknown.err().contains("id-single"), unknown::toString);
   }
 
   @Test
