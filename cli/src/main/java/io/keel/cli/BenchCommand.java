@@ -67,7 +67,8 @@ import picocli.CommandLine.TypeConversionException;
         "Recipe types, blocking calls from --inflight threads per client (default 1): "
             + "lock (every thread of every client acquires and releases one DistributedLock; "
             + "an op is an acquisition, latency is the wait to hold it; default 8 clients), "
-            + "id (ids from one BlockIdGenerator per client, reserving --block-size ids per write), "
+            + "id (ids from one BlockIdGenerator per client, reserving --block-size ids per "
+            + "write), "
             + "id-single (ids from one SequentialIdGenerator per client, one write each).",
         "Examples: keel bench --type set --ops 20000 --clients 4 --inflight 32",
         "          keel bench --type lock --ops 5000 --clients 8",
@@ -238,7 +239,8 @@ final class BenchCommand implements Callable<Integer> {
     // The client allows 1000 outstanding requests; keep room for its own session traffic.
     check(inflight >= 1 && inflight <= 900, "--inflight must be in [1, 900], got " + inflight);
     check(size >= 0 && size <= 16 << 20, "--size must be in [0, 16777216], got " + size);
-    check(blockSize >= 1 && blockSize <= 1L << 40, "--block-size must be in [1, 2^40], got " + blockSize);
+    check(blockSize >= 1 && blockSize <= 1L << 40,
+        "--block-size must be in [1, 2^40], got " + blockSize);
     check(!type.isRecipe() || (long) clients * inflight <= 1024, "--type " + type.label()
         + " runs --clients x --inflight threads: at most 1024, got " + clients + " x " + inflight);
     check(prefix == null || prefix.startsWith("/") && prefix.length() > 1 && !prefix.endsWith("/"),
@@ -469,7 +471,7 @@ final class BenchCommand implements Callable<Integer> {
     return tally;
   }
 
-  /** How long one request or recipe call may take: the request timeout, which the client enforces, and slack. */
+  /** How long one request or recipe call may take: the client's request timeout and slack. */
   private Duration maxWait() {
     return cli.timeout().plusSeconds(10);
   }

@@ -43,8 +43,9 @@ final class RecipeBench {
 
   private RecipeBench() {}
 
-  static BenchCommand.Tally run(BenchCommand.Type type, List<KeelClient> conns, int threads, int total,
-                                String base, long blockSize, Histogram latency, Duration maxWait)
+  static BenchCommand.Tally run(BenchCommand.Type type, List<KeelClient> conns, int threads,
+                                int total, String base, long blockSize, Histogram latency,
+                                Duration maxWait)
       throws Exception {
     List<Subject> subjects = new ArrayList<>();
     AtomicInteger threadNo = new AtomicInteger();

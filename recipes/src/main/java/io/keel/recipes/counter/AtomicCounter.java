@@ -1,14 +1,9 @@
 package io.keel.recipes.counter;
 
-import io.keel.client.CreateMode;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
-import io.keel.client.NodeData;
-import io.keel.client.Op;
 import io.keel.recipes.internal.Deadline;
-import io.keel.recipes.internal.ZNodes;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -50,18 +45,12 @@ import java.util.OptionalLong;
  * <p>Holds no resources (nothing to close). Thread-safe.
  */
 public final class AtomicCounter {
-  /** The last version a setData can step from without wrapping into negative versions. */
-  static final int LAST_VERSION = Integer.MAX_VALUE;
-  /** For client calls under a deadline that has none: the client's own timeout applies. */
-  private static final Duration NO_CAP = Duration.ofDays(1);
-
-  private final KeelClient client;
   private final String path;
-  private final int replaceAtVersion;
+  private final CounterNode node;
 
   /** A counter at {@code path}; nothing is read or created until the first call. */
   public AtomicCounter(KeelClient client, String path) {
-    this(client, path, LAST_VERSION);
+    this(client, path, CounterNode.LAST_VERSION);
   }
 
   /** With an earlier replacement version, so that tests can reach it. */
@@ -73,9 +62,8 @@ public final class AtomicCounter {
       throw KeelException.create(KeelException.Code.BADARGUMENTS, path,
           "a counter's path must be absolute and not the root, got " + path);
     }
-    this.client = client;
     this.path = path;
-    this.replaceAtVersion = replaceAtVersion;
+    this.node = new CounterNode(client, path, replaceAtVersion);
   }
 
   public String path() {
@@ -84,16 +72,16 @@ public final class AtomicCounter {
 
   /** The current value (0 if the node does not exist). */
   public long get() throws InterruptedException {
-    return read(Deadline.never(), true).value();
+    return node.read(Deadline.never(), true).value();
   }
 
   /** The current value, or empty if it could not be read within {@code timeout}. */
   public OptionalLong tryGet(Duration timeout) throws InterruptedException {
     Deadline deadline = Deadline.after(timeout);
     try {
-      return OptionalLong.of(read(deadline, true).value());
+      return OptionalLong.of(node.read(deadline, true).value());
     } catch (KeelException e) {
-      return orEmptyIfLate(e, deadline, OptionalLong.empty());
+      return CounterNode.orEmptyIfLate(e, deadline, OptionalLong.empty());
     }
   }
 
@@ -103,16 +91,16 @@ public final class AtomicCounter {
    * then false too, and the node holds {@code value}).
    */
   public boolean initialize(long value) throws InterruptedException {
-    return initialize(value, Deadline.never()).orElseThrow();
+    return node.initialize(value, Deadline.never()).orElseThrow();
   }
 
   /** {@link #initialize(long)}, empty if it could not be done within {@code timeout}. */
   public Optional<Boolean> tryInitialize(long value, Duration timeout) throws InterruptedException {
     Deadline deadline = Deadline.after(timeout);
     try {
-      return initialize(value, deadline);
+      return node.initialize(value, deadline);
     } catch (KeelException e) {
-      return orEmptyIfLate(e, deadline, Optional.empty());
+      return CounterNode.orEmptyIfLate(e, deadline, Optional.empty());
     }
   }
 
@@ -137,12 +125,13 @@ public final class AtomicCounter {
    * @throws KeelException BADARGUMENTS if the sum would overflow 64 bits (nothing is written)
    */
   public long add(long delta) throws InterruptedException {
-    return update(current -> sum(current, delta), Deadline.never()).orElseThrow().current();
+    return node.update(current -> sum(current, delta), Deadline.never()).orElseThrow().current();
   }
 
   /** {@link #add} within {@code timeout}; the new value, or empty if nothing was written. */
   public OptionalLong tryAdd(long delta, Duration timeout) throws InterruptedException {
-    Optional<Outcome> o = update(current -> sum(current, delta), Deadline.after(timeout));
+    Optional<CounterNode.Outcome> o =
+        node.update(current -> sum(current, delta), Deadline.after(timeout));
     return o.isPresent() ? OptionalLong.of(o.get().current()) : OptionalLong.empty();
   }
 
@@ -151,12 +140,12 @@ public final class AtomicCounter {
    * previous one.
    */
   public long set(long value) throws InterruptedException {
-    return update(current -> value, Deadline.never()).orElseThrow().previous();
+    return node.update(current -> value, Deadline.never()).orElseThrow().previous();
   }
 
   /** {@link #set} within {@code timeout}; the previous value, or empty if nothing was written. */
   public OptionalLong trySet(long value, Duration timeout) throws InterruptedException {
-    Optional<Outcome> o = update(current -> value, Deadline.after(timeout));
+    Optional<CounterNode.Outcome> o = node.update(current -> value, Deadline.after(timeout));
     return o.isPresent() ? OptionalLong.of(o.get().previous()) : OptionalLong.empty();
   }
 
@@ -165,119 +154,20 @@ public final class AtomicCounter {
    * racing from the same value, exactly one succeeds.
    */
   public boolean compareAndSet(long expect, long update) throws InterruptedException {
-    return update(current -> current == expect ? update : null, Deadline.never())
+    return node.update(current -> current == expect ? update : null, Deadline.never())
         .orElseThrow().written();
   }
 
   /** {@link #compareAndSet} within {@code timeout}; empty if it could not decide by then. */
   public Optional<Boolean> tryCompareAndSet(long expect, long update, Duration timeout)
       throws InterruptedException {
-    return update(current -> current == expect ? update : null, Deadline.after(timeout))
-        .map(Outcome::written);
+    return node.update(current -> current == expect ? update : null, Deadline.after(timeout))
+        .map(CounterNode.Outcome::written);
   }
 
   @Override
   public String toString() {
     return "AtomicCounter[" + path + "]";
-  }
-
-  /** What an update makes of the value it read: the value to write, or null to write nothing. */
-  @FunctionalInterface
-  private interface Step {
-    Long next(long current);
-  }
-
-  private record Outcome(long previous, long current, boolean written) {}
-
-  /** The node as read: {@code exists} false reads as value 0. */
-  private record Node(long value, int version, boolean exists) {}
-
-  private Optional<Outcome> update(Step step, Deadline deadline) throws InterruptedException {
-    boolean fresh = false;
-    while (true) {
-      if (deadline.expired()) {
-        return Optional.empty();
-      }
-      Node node;
-      try {
-        node = read(deadline, fresh);
-      } catch (KeelException e) {
-        return orEmptyIfLate(e, deadline, Optional.empty());
-      }
-      Long next = step.next(node.value());
-      if (next == null) {
-        if (fresh) {
-          return Optional.of(new Outcome(node.value(), node.value(), false));
-        }
-        // A stale read must not decide "no": look again at the latest value.
-        fresh = true;
-        continue;
-      }
-      if (write(node, next, deadline)) {
-        return Optional.of(new Outcome(node.value(), next, true));
-      }
-      // Someone wrote first. Its failure reply carried the zxid of the conflict, so the next
-      // read, even at a lagging server, is at least that new.
-    }
-  }
-
-  /** One conditional write of {@code next} over {@code node}; false if someone wrote first. */
-  private boolean write(Node node, long next, Deadline deadline) throws InterruptedException {
-    byte[] data = CounterData.encode(next);
-    try {
-      if (!node.exists()) {
-        client.create(path, data, CreateMode.PERSISTENT);
-      } else if (node.version() < 0) {
-        throw KeelException.create(KeelException.Code.BADVERSION, path, "node " + path
-            + " has version " + node.version() + ": more than 2^31 writes not made by this recipe "
-            + "wrapped it, and no compare-and-set can name it; delete and re-initialize it");
-      } else if (node.version() >= replaceAtVersion) {
-        // A setData would wrap the version; a new node starts at version 0.
-        client.multi(List.of(Op.delete(path, node.version()),
-            Op.create(path, data, CreateMode.PERSISTENT)));
-      } else {
-        client.setData(path, data, node.version());
-      }
-      return true;
-    } catch (KeelException.BadVersionException | KeelException.NodeExistsException e) {
-      return false;
-    } catch (KeelException.NoNodeException e) {
-      if (!node.exists()) {
-        // The parent is missing (the create's NONODE): make it, then start over.
-        String parent = ZNodes.parent(path);
-        ZNodes.retryRun(client, deadline, () -> ZNodes.ensurePath(client, parent, CreateMode.CONTAINER));
-      }
-      return false;
-    }
-  }
-
-  private Optional<Boolean> initialize(long value, Deadline deadline) throws InterruptedException {
-    byte[] data = CounterData.encode(value);
-    while (true) {
-      try {
-        // Repeating a create is harmless: at worst it finds the node a lost reply made.
-        ZNodes.retry(client, deadline, () -> client.create(path, data, CreateMode.PERSISTENT,
-            deadline.remaining(NO_CAP)));
-        return Optional.of(true);
-      } catch (KeelException.NodeExistsException e) {
-        return Optional.of(false);
-      } catch (KeelException.NoNodeException e) {
-        String parent = ZNodes.parent(path);
-        ZNodes.retryRun(client, deadline, () -> ZNodes.ensurePath(client, parent, CreateMode.CONTAINER));
-      }
-    }
-  }
-
-  private Node read(Deadline deadline, boolean sync) throws InterruptedException {
-    if (sync) {
-      ZNodes.retryRun(client, deadline, () -> client.sync(path, deadline.remaining(NO_CAP)));
-    }
-    try {
-      NodeData nd = ZNodes.retry(client, deadline, () -> client.getData(path, deadline.remaining(NO_CAP)));
-      return new Node(CounterData.decode(path, nd.data()), nd.stat().version(), true);
-    } catch (KeelException.NoNodeException e) {
-      return new Node(0, -1, false);
-    }
   }
 
   private long sum(long current, long delta) {
@@ -287,13 +177,5 @@ public final class AtomicCounter {
       throw KeelException.create(KeelException.Code.BADARGUMENTS, path, "adding " + delta
           + " to " + current + " at " + path + " would overflow 64 bits");
     }
-  }
-
-  /** A transient failure that ran into the caller's deadline is a timeout: {@code empty}. */
-  private static <T> T orEmptyIfLate(KeelException e, Deadline deadline, T empty) {
-    if (ZNodes.isTransient(e) && deadline.expired()) {
-      return empty;
-    }
-    throw e;
   }
 }

@@ -48,7 +48,8 @@ final class BlockCounter {
     while (true) {
       NodeData node;
       try {
-        node = ZNodes.retry(client, deadline, () -> client.getData(path, deadline.remaining(NO_CAP)));
+        node = ZNodes.retry(client, deadline,
+            () -> client.getData(path, deadline.remaining(NO_CAP)));
       } catch (KeelException.NoNodeException e) {
         node = null;
       }
@@ -66,7 +67,8 @@ final class BlockCounter {
       } catch (KeelException.NoNodeException e) {
         if (node == null) {
           String parent = ZNodes.parent(path);
-          ZNodes.retryRun(client, deadline, () -> ZNodes.ensurePath(client, parent, CreateMode.CONTAINER));
+          ZNodes.retryRun(client, deadline,
+              () -> ZNodes.ensurePath(client, parent, CreateMode.CONTAINER));
         }
       } catch (KeelException e) {
         ConnectionState state = client.connectionState();
@@ -115,6 +117,7 @@ final class BlockCounter {
     }
     String shown = text.length() > 40 ? text.substring(0, 40) + "..." : text;
     throw KeelException.create(KeelException.Code.MARSHALLINGERROR, path, "node " + path
-        + " holds '" + shown + "', not an id counter (a non-negative 64-bit integer as decimal text)");
+        + " holds '" + shown + "', not an id counter (a non-negative 64-bit integer as decimal "
+        + "text)");
   }
 }

@@ -101,7 +101,7 @@ public final class BlockIdGenerator implements AutoCloseable {
     return next(Deadline.never()).orElseThrow();
   }
 
-  /** The next id, or empty if a new block was needed and could not be had within {@code timeout}. */
+  /** The next id; empty if a new block was needed and could not be had within {@code timeout}. */
   public OptionalLong tryNext(Duration timeout) throws InterruptedException {
     return next(Deadline.after(timeout));
   }

@@ -60,14 +60,15 @@ final class Ids {
     });
   }
 
-  /** Full paths of the children of {@code dir} whose names start with {@code head}, in counter order. */
+  /** Full paths of the children of {@code dir} named {@code head}..., in counter order. */
   static List<String> children(KeelClient client, String dir, String head, Deadline deadline)
       throws InterruptedException {
     List<String> names;
     try {
       // Fresh, so that a create applied just before its reply was lost is seen.
       ZNodes.retryRun(client, deadline, () -> client.sync(dir, deadline.remaining(NO_CAP)));
-      names = ZNodes.retry(client, deadline, () -> client.getChildren(dir, deadline.remaining(NO_CAP)));
+      names = ZNodes.retry(client, deadline,
+          () -> client.getChildren(dir, deadline.remaining(NO_CAP)));
     } catch (KeelException.NoNodeException e) {
       return List.of();
     }

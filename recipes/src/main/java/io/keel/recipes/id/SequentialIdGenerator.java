@@ -85,6 +85,7 @@ public final class SequentialIdGenerator implements AutoCloseable {
       return OptionalLong.empty();
     }
     try {
+      boolean needDirectory = false;
       while (true) {
         if (closed) {
           throw Ids.closed(dir);
@@ -93,6 +94,10 @@ public final class SequentialIdGenerator implements AutoCloseable {
           return OptionalLong.empty();
         }
         try {
+          if (needDirectory) {
+            Ids.ensureDirectory(client, dir, deadline);
+            needDirectory = false;
+          }
           if (uncertain) {
             OptionalLong found = recover(deadline);
             if (found.isPresent()) {
@@ -108,7 +113,7 @@ public final class SequentialIdGenerator implements AutoCloseable {
           return OptionalLong.of(accept(((OpResult.CreateResult) results.get(0)).path()));
         } catch (KeelException.NoNodeException e) {
           if (Ids.failedOp(e) <= 0) {
-            Ids.ensureDirectory(client, dir, deadline);  // the create found no directory
+            needDirectory = true;  // the create found no directory
           } else {
             uncertain = true;  // one of our nodes is gone already: list again
           }
