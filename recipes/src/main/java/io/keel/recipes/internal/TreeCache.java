@@ -83,8 +83,9 @@ public final class TreeCache implements AutoCloseable {
   }
 
   /**
-   * Sets the watch and loads the tree. Returns true once the first snapshot is made, false if the
-   * deadline came first (loading goes on; calling again waits again).
+   * Sets the watch and loads the tree, which then holds every write completed before the call.
+   * Returns true once the first snapshot is made, false if the deadline came first (loading goes
+   * on; calling again waits again).
    *
    * @throws KeelException if the watch cannot be set or the session is lost
    */
@@ -98,6 +99,8 @@ public final class TreeCache implements AutoCloseable {
       // Idempotent: the client keeps one watch per watcher, so a second start repeats it harmlessly.
       ZNodes.retryRun(client, deadline, () -> client.addWatch(root, watcher,
           maxDepth == 0 ? AddWatchMode.PERSISTENT : AddWatchMode.PERSISTENT_RECURSIVE));
+      // The first load then sees every write completed before start, also other clients'.
+      ZNodes.retryRun(client, deadline, () -> client.sync(root));
     } catch (KeelException e) {
       if (ZNodes.isTransient(e) && deadline.expired()) {
         return false;
