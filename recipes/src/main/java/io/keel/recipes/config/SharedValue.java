@@ -20,12 +20,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  *
- * <p>Guarantees: {@link #start()} reads the current value; after that a PERSISTENT watch makes
- * every change be followed by a re-read, so every subscriber converges on the last written value
- * (none settles on an older one, even after a burst of writes). Listeners get each new value with
- * its {@link Stat}, one call at a time, in zxid order, on a client callback thread; values written
- * in quick succession may be coalesced into the latest. A deleted node reads as
- * {@link Versioned#ABSENT}. {@link #trySet} succeeds for exactly one writer per version.
+ * <p>Guarantees: {@link #start()} reads the current value (every write completed before it, by
+ * any client); after that a PERSISTENT watch makes every change be followed by a re-read, so every
+ * subscriber converges on the last written value (none settles on an older one, even after a
+ * burst of writes). Listeners get each new value with its {@link Stat}, one call at a time, in
+ * zxid order, on a client callback thread; values written in quick succession may be coalesced
+ * into the latest. A deleted node reads as {@link Versioned#ABSENT}. {@link #trySet} succeeds
+ * for exactly one writer per version.
  *
  * <p>Failures: as {@link ConfigTree}: connection loss, leader changes and HISTORY_GAP are ridden
  * out by re-reading; on LOST the value stops updating (the last one stays readable) and writes

@@ -50,7 +50,10 @@ public final class ServiceCache implements AutoCloseable {
   private final String dir;
   private final TreeCache cache;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  private volatile List<ServiceInstance> instances = List.of();
+  /** A cache snapshot and the instances in it, parsed once per snapshot. */
+  private record View(SortedMap<String, NodeData> from, List<ServiceInstance> instances) {}
+
+  private volatile View view = new View(null, List.of());
   private volatile boolean started;
 
   /** The instances of service {@code name} under {@code basePath}; nothing is read before start. */
@@ -76,7 +79,6 @@ public final class ServiceCache implements AutoCloseable {
     if (!cache.start(deadline)) {
       return false;
     }
-    instances = parse(cache.snapshot());
     started = true;
     return true;
   }
@@ -90,7 +92,7 @@ public final class ServiceCache implements AutoCloseable {
     if (!started) {
       throw new IllegalStateException("start() the cache of service " + name + " first");
     }
-    return instances;
+    return parse(cache.snapshot());
   }
 
   /** Calls {@code listener} with every later set (not with the current one). */
@@ -111,7 +113,6 @@ public final class ServiceCache implements AutoCloseable {
 
   private void changed(SortedMap<String, NodeData> tree) {
     List<ServiceInstance> now = parse(tree);
-    instances = now;
     for (Listener l : listeners) {
       try {
         l.changed(now);
@@ -122,6 +123,10 @@ public final class ServiceCache implements AutoCloseable {
   }
 
   private List<ServiceInstance> parse(SortedMap<String, NodeData> tree) {
+    View v = view;
+    if (v.from() == tree) {
+      return v.instances();
+    }
     List<ServiceInstance> out = new ArrayList<>();
     for (Map.Entry<String, NodeData> e : tree.entrySet()) {
       if (e.getKey().equals(dir)) {
@@ -133,6 +138,8 @@ public final class ServiceCache implements AutoCloseable {
         LOG.warn("Skipping {}: {}", e.getKey(), bad.getMessage());
       }
     }
-    return List.copyOf(out);
+    v = new View(tree, List.copyOf(out));
+    view = v;
+    return v.instances();
   }
 }

@@ -16,7 +16,9 @@ import java.util.Optional;
  * }
  * }</pre>
  *
- * <p>Thread-safe. {@link #close} closes the cache if this provider made it (idempotent).
+ * <p>Failures: as its cache's: connection loss is ridden out with the last set seen; after LOST
+ * the set no longer changes. Thread-safe. {@link #close} closes the cache if this provider made
+ * it (idempotent).
  */
 public final class ServiceProvider implements AutoCloseable {
   private final ServiceCache cache;
