@@ -119,7 +119,12 @@ public final class TreeCache implements AutoCloseable {
       return false;
     }
     if (loaded.isCompletedExceptionally()) {
-      loaded.join();  // throws the failure
+      try {
+        loaded.join();
+      } catch (CompletionException e) {
+        // The session's loss (a KeelException) or the cache's close, as thrown here.
+        throw e.getCause() instanceof RuntimeException r ? r : e;
+      }
     }
     return true;
   }
