@@ -568,6 +568,14 @@ public final class KeelClient implements AutoCloseable {
     keeper.addListener(listener);
   }
 
+  /**
+   * Stops calling {@code listener} (compared by identity); a no-op if it was not added. A change
+   * already being delivered may still reach it.
+   */
+  public void removeConnectionStateListener(Consumer<ConnectionState> listener) {
+    keeper.removeListener(listener);
+  }
+
   /** The session's current state. */
   public ConnectionState connectionState() {
     return keeper.state();

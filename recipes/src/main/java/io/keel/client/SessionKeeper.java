@@ -64,6 +64,10 @@ final class SessionKeeper implements AutoCloseable {
     listeners.add(listener);
   }
 
+  void removeListener(Consumer<ConnectionState> listener) {
+    listeners.removeIf(l -> l == listener);
+  }
+
   synchronized ConnectionState state() {
     return state;
   }
