@@ -28,7 +28,7 @@ final class Campaign {
   void run() {
     try {
       while (true) {
-        Election.Step step = election.nextStep();
+        TermState.Step step = election.state().nextStep();
         if (step.stop()) {
           break;
         }
@@ -36,13 +36,13 @@ final class Campaign {
           if (step.handOff() != null) {
             // The next leader's isLeader must come after our notLeader: hand off only then.
             Deadline.never().await(step.handOff().told());
-            election.stepDown();
+            election.stepDown(step.handOff());
           } else {
             campaignOnce(step.wake());
           }
         } catch (KeelException e) {
           if (!recoverable(e)) {
-            election.fail(e);
+            election.state().fail(e);
             break;
           }
           LOG.debug("Election {} of {}: looking again after {}", election.path,
@@ -56,7 +56,7 @@ final class Campaign {
       // close() or the session's end: clean up below.
     } catch (RuntimeException e) {
       LOG.error("Election {} of {} failed", election.path, election.id, e);
-      election.fail(KeelException.create(KeelException.Code.SYSTEMERROR, election.path,
+      election.state().fail(KeelException.create(KeelException.Code.SYSTEMERROR, election.path,
           "the election failed: " + e));
     } finally {
       cleanUp();
@@ -78,7 +78,7 @@ final class Campaign {
     }
     Deadline.never().await(CompletableFuture.anyOf(changed, wake));
     if (changed.isDone()) {
-      election.ended(term);
+      election.state().ended(term);
     }
   }
 
@@ -90,7 +90,7 @@ final class Campaign {
   }
 
   private void cleanUp() {
-    Term last = election.beginCleanUp();
+    Term last = election.state().beginCleanUp();
     try {
       if (last != null) {
         // As for resign: the next leader hears of its term only after our notLeader returned.

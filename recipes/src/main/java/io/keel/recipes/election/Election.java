@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /**
@@ -45,27 +44,13 @@ import java.util.function.Consumer;
  */
 public abstract sealed class Election implements AutoCloseable
     permits LeaderElection, EphemeralLeaderElection {
-  private enum Status { LATENT, STARTED, CLOSED, FAILED }
-
   final KeelClient client;
   final String path;
   final String id;
   final byte[] idBytes;
   private final Dispatcher dispatcher;
+  private final TermState state;
   private final Consumer<ConnectionState> stateListener = this::connectionChanged;
-  private final Campaign campaign;
-  private final Object lock = new Object();
-  private Status status = Status.LATENT;
-  private KeelException failure;
-  private Term term;
-  /** Completes with the next term (or with why there will be none); replaced when a term ends. */
-  private CompletableFuture<Term> nextTerm = new CompletableFuture<>();
-  /** Completed to make the campaign thread look again: state change, resign, close. */
-  private CompletableFuture<Void> wake = new CompletableFuture<>();
-  private Term resigned;
-  private Term lastEnded;
-  private Thread thread;
-  private boolean cleaningUp;
 
   Election(KeelClient client, String path, String participantId) {
     if (client == null) {
@@ -81,7 +66,7 @@ public abstract sealed class Election implements AutoCloseable
     this.id = participantId;
     this.idBytes = participantId.getBytes(StandardCharsets.UTF_8);
     this.dispatcher = new Dispatcher("keel-election-listener-" + participantId);
-    this.campaign = new Campaign(this);
+    this.state = new TermState("election " + path + " of " + participantId, dispatcher);
   }
 
   private static void checkPath(String path) {
@@ -124,31 +109,18 @@ public abstract sealed class Election implements AutoCloseable
    * @throws IllegalStateException if already started or closed
    */
   public final void start() {
-    synchronized (lock) {
-      if (status != Status.LATENT) {
-        throw new IllegalStateException("election " + path + " of " + id + " is " + status
-            + ": start it once");
-      }
-      status = Status.STARTED;
-      client.addConnectionStateListener(stateListener);
-      thread = new Thread(campaign::run, "keel-election-" + id);
-      thread.setDaemon(true);
-      thread.start();
-    }
+    state.start(() -> client.addConnectionStateListener(stateListener), new Campaign(this)::run,
+        "keel-election-" + id);
   }
 
   /** True while this participant leads (as far as it knows: see {@link Leadership#isCurrent}). */
   public final boolean hasLeadership() {
-    synchronized (lock) {
-      return term != null;
-    }
+    return state.current() != null;
   }
 
   /** The current term, if this participant leads now. */
   public final Optional<Leadership> leadership() {
-    synchronized (lock) {
-      return Optional.ofNullable(term);
-    }
+    return Optional.ofNullable(state.current());
   }
 
   /**
@@ -159,44 +131,12 @@ public abstract sealed class Election implements AutoCloseable
    * @throws InterruptedException if interrupted while waiting
    */
   public final Leadership awaitLeadership() throws InterruptedException {
-    return awaitLeadership(Deadline.never()).orElseThrow();
+    return state.await(Deadline.never()).orElseThrow();
   }
 
   /** {@link #awaitLeadership()} for at most {@code timeout}; empty if another still leads then. */
   public final Optional<Leadership> awaitLeadership(Duration timeout) throws InterruptedException {
-    return awaitLeadership(Deadline.after(timeout));
-  }
-
-  private Optional<Leadership> awaitLeadership(Deadline deadline) throws InterruptedException {
-    while (true) {
-      CompletableFuture<Term> next;
-      synchronized (lock) {
-        if (status == Status.LATENT) {
-          throw new IllegalStateException("election " + path + " of " + id + " is not started");
-        }
-        next = nextTerm;
-      }
-      if (!deadline.await(next)) {
-        return Optional.empty();
-      }
-      Term t;
-      try {
-        t = next.join();
-      } catch (CompletionException e) {
-        throw again(e.getCause());
-      }
-      if (t.isCurrent()) {
-        return Optional.of(t);
-      }
-      // That term ended before we looked: nextTerm was replaced when it did.
-    }
-  }
-
-  private RuntimeException again(Throwable why) {
-    if (why instanceof KeelException k) {
-      return KeelException.create(k.code(), path, k.getMessage());
-    }
-    return new IllegalStateException(why.getMessage(), why);
+    return state.await(Deadline.after(timeout));
   }
 
   /**
@@ -209,25 +149,12 @@ public abstract sealed class Election implements AutoCloseable
    * @return false if this participant did not lead
    */
   public final boolean resign() {
-    synchronized (lock) {
-      return term != null && resignLocked(term);
-    }
+    return state.resign(null);
   }
 
   /** Resigns {@code t} if it is still the current term. */
   final boolean resign(Term t) {
-    synchronized (lock) {
-      return term == t && t != null && resignLocked(t);
-    }
-  }
-
-  private boolean resignLocked(Term t) {
-    if (status != Status.STARTED) {
-      return false;
-    }
-    resigned = endTermLocked();
-    wake.complete(null);
-    return true;
+    return state.resign(t);
   }
 
   /**
@@ -263,135 +190,42 @@ public abstract sealed class Election implements AutoCloseable
    */
   @Override
   public final void close() {
-    Thread t;
-    synchronized (lock) {
-      if (status == Status.CLOSED) {
-        return;
-      }
-      status = Status.CLOSED;
-      endTermLocked();
-      nextTerm.completeExceptionally(new IllegalStateException(
-          "election " + path + " of " + id + " is closed"));
-      stopLocked();
-      t = thread;
-    }
-    if (t == null) {
+    Thread campaign = state.close();
+    if (campaign == null) {
       dispatcher.shutdown();
       return;
     }
-    if (dispatcher.onThread() || t == Thread.currentThread()) {
+    if (dispatcher.onThread() || campaign == Thread.currentThread()) {
       return;
     }
     try {
-      t.join();
+      campaign.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();  // the hand-off goes on in the background
     }
   }
 
-  private void connectionChanged(ConnectionState state) {
-    switch (state) {
-      case SUSPENDED -> {
-        synchronized (lock) {
-          endTermLocked();
-          wake.complete(null);
-        }
-      }
-      case RECONNECTED -> {
-        synchronized (lock) {
-          wake.complete(null);
-        }
-      }
-      case LOST -> fail(KeelException.create(KeelException.Code.SESSIONEXPIRED, path,
+  private void connectionChanged(ConnectionState now) {
+    switch (now) {
+      case SUSPENDED -> state.suspended();
+      case RECONNECTED -> state.wakeUp();
+      case LOST -> state.fail(KeelException.create(KeelException.Code.SESSIONEXPIRED, path,
           "the session of " + id + " expired: the election is over; connect a new client"));
-      case CLOSED -> fail(KeelException.create(KeelException.Code.SESSIONEXPIRED, path,
+      case CLOSED -> state.fail(KeelException.create(KeelException.Code.SESSIONEXPIRED, path,
           "the client of " + id + " was closed: the election is over"));
       default -> { }
     }
   }
 
-  /** Ends the election for good on a failure the session cannot recover from. */
-  final void fail(KeelException e) {
-    synchronized (lock) {
-      if (status != Status.STARTED) {
-        return;
-      }
-      status = Status.FAILED;
-      failure = e;
-      endTermLocked();
-      nextTerm.completeExceptionally(e);
-      stopLocked();
-    }
-  }
-
-  private void stopLocked() {
-    wake.complete(null);
-    if (thread != null && !cleaningUp) {
-      thread.interrupt();  // out of whatever wait it is in; it cleans up without interrupts
-    }
-  }
-
-  private Term endTermLocked() {
-    Term t = term;
-    if (t == null) {
-      return null;
-    }
-    term = null;
-    lastEnded = t;
-    t.end(dispatcher.notLeader(t));
-    nextTerm = new CompletableFuture<>();
-    return t;
-  }
-
   // ------------------------------------------------------------ for the campaign thread
 
-  /** What the campaign thread must do next: look again with this wake, hand off, or stop. */
-  record Step(CompletableFuture<Void> wake, Term handOff, boolean stop) {}
-
-  final Step nextStep() {
-    synchronized (lock) {
-      if (status != Status.STARTED) {
-        return new Step(wake, null, true);
-      }
-      if (wake.isDone()) {
-        wake = new CompletableFuture<>();
-      }
-      Term handOff = resigned;
-      resigned = null;
-      return new Step(wake, handOff, false);
-    }
+  final TermState state() {
+    return state;
   }
 
-  /** Makes {@code t} the current term, unless something changed since it was begun. */
+  /** Makes {@code t} the current term, unless anything changed since {@code sinceWake}. */
   final boolean publish(Term t, CompletableFuture<Void> sinceWake) {
-    synchronized (lock) {
-      if (status != Status.STARTED || sinceWake != wake || wake.isDone()
-          || !client.connectionState().isConnected()) {
-        return false;
-      }
-      term = t;
-      nextTerm.complete(t);
-      dispatcher.leader(t);
-      return true;
-    }
-  }
-
-  /** Ends {@code t} if it is still current (its node changed or went). */
-  final void ended(Term t) {
-    synchronized (lock) {
-      if (term == t) {
-        endTermLocked();
-      }
-    }
-  }
-
-  /** Marks the start of clean-up: no interrupt comes after this; returns the last ended term. */
-  final Term beginCleanUp() {
-    synchronized (lock) {
-      cleaningUp = true;
-      Thread.interrupted();
-      return lastEnded;
-    }
+    return state.publish(t, sinceWake, () -> client.connectionState().isConnected());
   }
 
   final void cleanedUp() {
@@ -430,7 +264,7 @@ public abstract sealed class Election implements AutoCloseable
   abstract CompletableFuture<Void> watchTerm(Term t) throws InterruptedException;
 
   /** Gives up leadership and goes to the back of the line (listeners were told already). */
-  abstract void stepDown() throws InterruptedException;
+  abstract void stepDown(Term ended) throws InterruptedException;
 
   /** Removes every node of this participant's. Never throws; not interrupted. */
   abstract void leave();
@@ -445,10 +279,6 @@ public abstract sealed class Election implements AutoCloseable
 
   @Override
   public String toString() {
-    synchronized (lock) {
-      return getClass().getSimpleName() + "[" + path + ", " + id + ", " + status
-          + (term != null ? ", leading" : "") + (failure != null ? ", " + failure.getMessage() : "")
-          + "]";
-    }
+    return getClass().getSimpleName() + "[" + path + ", " + id + ", " + state + "]";
   }
 }

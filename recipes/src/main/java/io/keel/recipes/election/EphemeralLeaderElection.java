@@ -41,9 +41,9 @@ import java.util.concurrent.CompletableFuture;
  * leader node's czxid) is the term's fencing token, and {@link Leadership#guard()} checks the
  * registration at the version the write left. A SUSPENDED leader keeps the leader node; after
  * RECONNECTED it begins a new term with a new write to its registration (a new, larger token).
- * {@link #resign()} first writes the registration (so the old term's guard fails), then deletes the
- * leader node, and this participant stays out of the race until another one has taken the lead or
- * it is the only participant left. The leader node is recognised by its owner session and id, so
+ * {@link #resign()} writes the registration (so the old term's guard fails) and deletes the leader
+ * node in one multi; this participant then stays out of the race until the leader node was created
+ * or deleted again by someone, or no other participant is registered. The leader node is recognised by its owner session and id, so
  * participants sharing one client need distinct ids. Everything else is as described in
  * {@link Election}; {@code path} and {@code path/participants} are containers, removed by the
  * server once the last participant left. Thread-safe.
@@ -60,7 +60,8 @@ public final class EphemeralLeaderElection extends Election {
   // Touched by the election's thread only:
   private Member registration;
   private Stat won;
-  private boolean yielding;
+  /** After a resign: the zxid of our resignation; we stay out until the leader node moved since. */
+  private long yieldingSince;
 
   /** A participant {@code participantId} in the election at {@code path}; call {@link #start()}. */
   public EphemeralLeaderElection(KeelClient client, String path, String participantId) {
@@ -77,11 +78,11 @@ public final class EphemeralLeaderElection extends Election {
     while (!wake.isDone()) {
       CompletableFuture<Void> changed = new CompletableFuture<>();
       Watcher watcher = event -> changed.complete(null);
-      if (yielding && othersMayLead(watcher)) {
+      if (yieldingSince > 0 && othersMayLead(watcher)) {
         Deadline.never().await(CompletableFuture.anyOf(changed, wake));
         continue;
       }
-      yielding = false;
+      yieldingSince = 0;
       try {
         NodeData leader = ZNodes.retry(client, Deadline.never(), () -> client.getData(leaderPath, watcher));
         if (mine(leader)) {
@@ -97,18 +98,27 @@ public final class EphemeralLeaderElection extends Election {
     return false;
   }
 
-  /** While yielding: true if another participant is there to take the lead (watched). */
+  /**
+   * While yielding: true while another participant is registered and nobody has created (or
+   * deleted) the leader node since our resignation. Watches both, so either change wakes us. The
+   * directory's pzxid tells whether a leader came and went already: then others are yielding too,
+   * and waiting longer could leave nobody in the race.
+   */
   private boolean othersMayLead(Watcher watcher) throws InterruptedException {
     if (ZNodes.retry(client, Deadline.never(), () -> client.exists(leaderPath, watcher)).isPresent()) {
       return false;  // someone took it: stop yielding, wait for it like everyone else
     }
+    List<String> all;
     try {
-      List<String> all = ZNodes.retry(client, Deadline.never(),
-          () -> client.getChildren(registry.dir(), watcher));
-      return all.stream().anyMatch(name -> !name.equals(registration.name()));
+      all = ZNodes.retry(client, Deadline.never(), () -> client.getChildren(registry.dir(), watcher));
     } catch (KeelException.NoNodeException e) {
       return false;
     }
+    if (all.stream().allMatch(name -> name.equals(registration.name()))) {
+      return false;  // alone: nobody to yield to
+    }
+    Optional<Stat> dir = ZNodes.retry(client, Deadline.never(), () -> client.exists(path));
+    return dir.isPresent() && dir.get().pzxid() <= yieldingSince;
   }
 
   /** Creates the leader node and writes our registration at one zxid; false if another has it. */
@@ -162,15 +172,39 @@ public final class EphemeralLeaderElection extends Election {
     return changed;
   }
 
+  /**
+   * Writes our registration (so the ended term's guard fails) and deletes the leader node in one
+   * multi, then stays out of the race until another participant has had its chance.
+   */
   @Override
-  void stepDown() throws InterruptedException {
+  void stepDown(Term ended) throws InterruptedException {
+    String reg = registration.path();
     try {
-      rewrite(registration.path(), Deadline.never());  // first: the ended term's guard fails now
+      List<Op> ops = new ArrayList<>(2);
+      ops.add(Op.setData(reg, idBytes, KeelClient.ANY_VERSION));
+      try {
+        NodeData leader = ZNodes.retry(client, Deadline.never(), () -> client.getData(leaderPath));
+        if (mine(leader)) {
+          ops.add(Op.delete(leaderPath, leader.stat().version()));
+        }
+      } catch (KeelException.NoNodeException e) {
+        // Gone already (deleted by hand): nothing to hand over.
+      }
+      List<OpResult> done = ZNodes.retry(client, Deadline.never(), () -> client.multi(ops));
+      yieldingSince = ((OpResult.SetDataResult) done.get(0)).stat().mzxid();
     } catch (KeelException.NoNodeException e) {
-      registration = null;
+      // A retry after our multi landed (its delete finds nothing), the leader node deleted by
+      // hand meanwhile, or our registration gone.
+      Optional<Stat> now = ZNodes.retry(client, Deadline.never(), () -> client.exists(reg));
+      if (now.isEmpty()) {
+        registration = null;
+        yieldingSince = 0;
+      } else if (now.get().version() == ended.version()) {
+        yieldingSince = rewrite(reg, Deadline.never()).mzxid();  // the multi did not land
+      } else {
+        yieldingSince = now.get().mzxid();
+      }
     }
-    deleteLeaderIfMine(Deadline.never());
-    yielding = true;
   }
 
   private void deleteLeaderIfMine(Deadline deadline) throws InterruptedException {

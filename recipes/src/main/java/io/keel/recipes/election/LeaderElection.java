@@ -88,7 +88,7 @@ public final class LeaderElection extends Election {
   }
 
   @Override
-  void stepDown() {
+  void stepDown(Term ended) {
     leave();
   }
 
