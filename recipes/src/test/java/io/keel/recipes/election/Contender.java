@@ -75,14 +75,24 @@ final class Contender implements LeadershipListener, AutoCloseable {
     return open;
   }
 
-  /** Its process "dies" now: the interval ends here, then the cluster expires its session. */
-  void kill(KeelTestCluster cluster) {
+  /**
+   * Its process "dies" now: the interval ends here, then the cluster expires its session, and
+   * it is closed. Returns the {@code System.nanoTime} of the expiry.
+   */
+  long kill(KeelTestCluster cluster) {
     synchronized (this) {
       closeInterval();
       dead = true;
     }
     cluster.expireSession(client.sessionId(), Duration.ofSeconds(30));
+    long expired = System.nanoTime();
     close();
+    return expired;
+  }
+
+  /** When its listener last heard {@code isLeader} ({@code System.nanoTime}). */
+  synchronized long openedAt() {
+    return openedAt;
   }
 
   /** Ends the open interval now, as if the test stopped watching here. */

@@ -112,6 +112,44 @@ class ElectionTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Style.class)
+  void leadersThatResignAtOnceAlternateWithGrowingTokens(Style style) throws Exception {
+    String path = newPath(style);
+    History history = new History();
+    List<Contender> all = line(style, path, history, "a", "b");
+    AtomicInteger resignsLeft = new AtomicInteger(12);
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      for (Contender c : all) {
+        // Resigning from isLeader itself: the next term may begin and end before anyone looks.
+        c.election.addListener(new LeadershipListener() {
+          @Override
+          public void isLeader(Leadership term) {
+            order.add(c.id);
+            if (resignsLeft.getAndDecrement() > 0) {
+              term.close();
+            }
+          }
+
+          @Override
+          public void notLeader() {
+          }
+        });
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> resignsLeft.get() < 0);
+      awaitSomeLeader(all);
+      for (int i = 1; i < order.size(); i++) {
+        assertTrue(!order.get(i).equals(order.get(i - 1)), "the resigner led again: " + order);
+      }
+      assertTrue(order.size() >= 13, "leaders: " + order);
+      all.forEach(Contender::stopRecording);
+      history.assertOneLeaderAtATime();
+    } finally {
+      all.forEach(Contender::close);
+    }
+  }
+
   @Test
   void resignHandsLeadershipToTheNextInLine() throws Exception {
     String path = newPath(Style.SEQUENTIAL);
