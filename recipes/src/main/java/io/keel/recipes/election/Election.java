@@ -3,7 +3,6 @@ package io.keel.recipes.election;
 import io.keel.client.ConnectionState;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
-import io.keel.client.Stat;
 import io.keel.recipes.internal.Deadline;
 import io.keel.recipes.internal.ZNodes;
 import java.nio.charset.StandardCharsets;
@@ -98,6 +97,7 @@ public abstract sealed class Election implements AutoCloseable
     dispatcher.add(listener);
   }
 
+  /** Stops telling {@code listener}; calls already queued for it still run. */
   public final void removeListener(LeadershipListener listener) {
     dispatcher.remove(listener);
   }
@@ -159,23 +159,35 @@ public abstract sealed class Election implements AutoCloseable
 
   /**
    * The id of the participant that leads now (or is about to lead, or will lead again after its
-   * suspension: the head of the line), as of a sync with the leader.
+   * suspension: the head of the line), as of a sync with the cluster's leader; empty if none.
+   * Works before {@link #start()} and after {@link #close()} too (an observer's view). Rides out
+   * connection loss for up to the session timeout.
+   *
+   * @throws KeelException if the cluster could not be reached in time or the session is gone
    */
   public final Optional<String> currentLeaderId() throws InterruptedException {
     return currentLeaderId(Duration.ofMillis(client.sessionTimeoutMs()));
   }
 
+  /** {@link #currentLeaderId()}, riding out connection loss for up to {@code timeout}. */
   public final Optional<String> currentLeaderId(Duration timeout) throws InterruptedException {
     Deadline deadline = Deadline.after(timeout);
     ZNodes.retryRun(client, deadline, () -> client.sync(path, deadline.remaining(Duration.ofHours(1))));
     return readLeaderId(deadline);
   }
 
-  /** Every participant, in line order, the leader marked, as of a sync with the leader. */
+  /**
+   * Every participant, in the order they joined (the line's order in {@link LeaderElection}),
+   * the one at the head or holding the leader node marked, as of a sync with the cluster's
+   * leader. Rides out connection loss for up to the session timeout.
+   *
+   * @throws KeelException if the cluster could not be reached in time or the session is gone
+   */
   public final List<Participant> participants() throws InterruptedException {
     return participants(Duration.ofMillis(client.sessionTimeoutMs()));
   }
 
+  /** {@link #participants()}, riding out connection loss for up to {@code timeout}. */
   public final List<Participant> participants(Duration timeout) throws InterruptedException {
     Deadline deadline = Deadline.after(timeout);
     ZNodes.retryRun(client, deadline, () -> client.sync(path, deadline.remaining(Duration.ofHours(1))));
@@ -186,7 +198,9 @@ public abstract sealed class Election implements AutoCloseable
    * Leaves the election: drops leadership (listeners get {@code notLeader}), then removes this
    * participant's nodes, so the next one takes over at once rather than after the session
    * timeout. Waits for that, unless called from a listener (then it happens after the listener
-   * returns). Idempotent; never throws.
+   * returns); a listener that never returns from {@code notLeader} holds it up. If the cluster
+   * cannot be reached for a whole session timeout the nodes are left to the session's end.
+   * Idempotent; never throws.
    */
   @Override
   public final void close() {
@@ -233,21 +247,6 @@ public abstract sealed class Election implements AutoCloseable
     dispatcher.shutdown();
   }
 
-  /** Sets {@code node}'s data to this participant's id; the write begins a term. */
-  final Stat rewrite(String node, Deadline deadline) throws InterruptedException {
-    return ZNodes.retry(client, deadline, () -> {
-      while (true) {
-        Stat now = client.exists(node).orElseThrow(() -> KeelException.create(
-            KeelException.Code.NONODE, node, "our election node " + node + " is gone"));
-        try {
-          return client.setData(node, idBytes, now.version());
-        } catch (KeelException.BadVersionException e) {
-          // An earlier try of ours landed before its reply was lost: read the version again.
-        }
-      }
-    });
-  }
-
   // ------------------------------------------------------------ the style's part
 
   /**
@@ -272,10 +271,6 @@ public abstract sealed class Election implements AutoCloseable
   abstract Optional<String> readLeaderId(Deadline deadline) throws InterruptedException;
 
   abstract List<Participant> readParticipants(Deadline deadline) throws InterruptedException;
-
-  final Term newTerm(String node, Stat written) {
-    return new Term(this, node, written.version(), written.mzxid());
-  }
 
   @Override
   public String toString() {

@@ -147,10 +147,8 @@ public final class EphemeralLeaderElection extends Election {
     Stat written = won;
     won = null;
     try {
-      if (written == null) {
-        written = rewrite(registration.path(), Deadline.never());
-      }
-      return newTerm(registration.path(), written);
+      return written != null ? Term.of(this, registration.path(), written)
+          : Term.begin(this, registration.path());
     } catch (KeelException.NoNodeException e) {
       registration = null;
       throw e;
@@ -197,10 +195,11 @@ public final class EphemeralLeaderElection extends Election {
       // hand meanwhile, or our registration gone.
       Optional<Stat> now = ZNodes.retry(client, Deadline.never(), () -> client.exists(reg));
       if (now.isEmpty()) {
-        registration = null;
+        registration = null;  // deleted by hand: join again, without our leader node
         yieldingSince = 0;
+        deleteLeaderIfMine(Deadline.never());
       } else if (now.get().version() == ended.version()) {
-        yieldingSince = rewrite(reg, Deadline.never()).mzxid();  // the multi did not land
+        yieldingSince = Term.rewrite(this, reg).mzxid();  // the multi did not land
       } else {
         yieldingSince = now.get().mzxid();
       }

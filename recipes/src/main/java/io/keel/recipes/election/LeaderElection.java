@@ -69,7 +69,7 @@ public final class LeaderElection extends Election {
   @Override
   Term beginTerm() throws InterruptedException {
     try {
-      return newTerm(member.path(), rewrite(member.path(), Deadline.never()));
+      return Term.begin(this, member.path());
     } catch (KeelException.NoNodeException e) {
       member = null;
       throw e;
@@ -87,9 +87,14 @@ public final class LeaderElection extends Election {
     return changed;
   }
 
+  /**
+   * Deletes our node, retrying for as long as the session lives: joining again behind a node of
+   * our own that stayed would leave us waiting for ourselves.
+   */
   @Override
-  void stepDown(Term ended) {
-    leave();
+  void stepDown(Term ended) throws InterruptedException {
+    ZNodes.deleteIfExists(client, member.path(), Deadline.never());
+    leave();  // and any twin a lost create left
   }
 
   @Override

@@ -1,8 +1,12 @@
 package io.keel.recipes.election;
 
 import io.keel.client.KeelClient;
+import io.keel.client.KeelException;
 import io.keel.client.Op;
 import io.keel.client.OpResult;
+import io.keel.client.Stat;
+import io.keel.recipes.internal.Deadline;
+import io.keel.recipes.internal.ZNodes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +25,37 @@ final class Term implements Leadership {
   /** Completes once listeners were told this term is over. */
   private volatile CompletableFuture<Void> told = new CompletableFuture<>();
 
-  Term(Election election, String node, int version, long token) {
+  /** The term {@code written} (a write to {@code node} by {@code election}) began. */
+  static Term of(Election election, String node, Stat written) {
+    return new Term(election, node, written.version(), written.mzxid());
+  }
+
+  /** Begins a term with {@link #rewrite}. */
+  static Term begin(Election election, String node) throws InterruptedException {
+    return of(election, node, rewrite(election, node));
+  }
+
+  /**
+   * Sets {@code node}'s data to the participant's id again, at the version it has: the write's
+   * zxid is a term's token, the version it leaves is what the term's guard checks, and it makes
+   * every earlier term's guard on the node fail.
+   */
+  static Stat rewrite(Election election, String node) throws InterruptedException {
+    KeelClient client = election.client;
+    return ZNodes.retry(client, Deadline.never(), () -> {
+      while (true) {
+        Stat now = client.exists(node).orElseThrow(() -> KeelException.create(
+            KeelException.Code.NONODE, node, "our election node " + node + " is gone"));
+        try {
+          return client.setData(node, election.idBytes, now.version());
+        } catch (KeelException.BadVersionException e) {
+          // An earlier try of ours landed before its reply was lost: read the version again.
+        }
+      }
+    });
+  }
+
+  private Term(Election election, String node, int version, long token) {
     this.election = election;
     this.client = election.client;
     this.node = node;
