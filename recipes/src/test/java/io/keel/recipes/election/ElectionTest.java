@@ -247,18 +247,46 @@ class ElectionTest {
   void closeLeavesNoZnodeBehind(Style style) throws Exception {
     String path = newPath(style);
     List<Contender> all = line(style, path, null, "a", "b", "c");
-    Contender leader = awaitSomeLeader(all);
-    leader.close();
-    Contender next = awaitSomeLeader(all);
-    assertTrue(next != leader);
-    all.forEach(Contender::close);
-    // The directories are containers: the server removes them once their last child is gone.
-    await().atMost(WAIT).until(() -> {
+    try {
+      Contender leader = awaitSomeLeader(all);
+      leader.election.close();
+      Contender next = awaitSomeLeader(all);
+      assertTrue(next != leader);
       observer.sync(path);
-      return observer.exists(path).isEmpty();
-    });
-    assertEquals(List.of(), observer.getChildren("/election").stream()
-        .filter(n -> path.endsWith("/" + n)).toList());
+      assertEquals(style == Style.SEQUENTIAL ? 2 : 3, ephemeralsUnder(path).size());
+      // Elections closed, clients still open: the nodes go with the elections, not the sessions.
+      all.forEach(c -> c.election.close());
+      observer.sync(path);
+      assertEquals(List.of(), ephemeralsUnder(path));
+      // The directories are containers: the server removes them once their last child is gone.
+      await().atMost(WAIT).until(() -> {
+        observer.sync(path);
+        return observer.exists(path).isEmpty();
+      });
+    } finally {
+      all.forEach(Contender::close);
+    }
+  }
+
+  /** Ephemeral nodes (positive owner: a session) at any depth under {@code path}. */
+  static List<String> ephemeralsUnder(String path) {
+    List<String> found = new ArrayList<>();
+    List<String> children;
+    try {
+      children = observer.getChildren(path);
+    } catch (KeelException.NoNodeException e) {
+      return found;
+    }
+    for (String child : children) {
+      String p = path + "/" + child;
+      observer.exists(p).ifPresent(stat -> {
+        if (stat.ephemeralOwner() > 0) {
+          found.add(p);
+        }
+      });
+      found.addAll(ephemeralsUnder(p));
+    }
+    return found;
   }
 
   @Test
