@@ -149,4 +149,31 @@ class SessionTest {
     cluster.awaitLeader(Duration.ofSeconds(60));
     return KeelClient.connect(cluster.connectString());
   }
+
+  @Test
+  void aClientOfALeaderCutOffFromItsFollowersGoesSuspended() throws Exception {
+    try (KeelTestCluster cluster = KeelTestCluster.builder().voters(3).build()) {
+      int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+      List<ConnectionState> states = new CopyOnWriteArrayList<>();
+      try (KeelClient client = KeelClient.builder(cluster.connectString())
+          .sessionTimeout(Duration.ofSeconds(3)).build()) {
+        client.addConnectionStateListener(states::add);
+        client.create("/cut-off", null, CreateMode.EPHEMERAL);
+        // The leader alone can no longer prove it leads: the other side may elect a new leader and
+        // expire this session, so its client must stop trusting the session (SUSPENDED).
+        for (int id : cluster.nodeIds()) {
+          if (id != leader) {
+            cluster.stop(id);
+          }
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> states.contains(ConnectionState.SUSPENDED));
+        for (int id : cluster.nodeIds()) {
+          if (id != leader) {
+            cluster.start(id);
+          }
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> client.connectionState().isConnected());
+      }
+    }
+  }
 }
