@@ -158,15 +158,19 @@ public final class DoubleBarrier implements AutoCloseable {
 
   private boolean leave(Deadline deadline) throws InterruptedException {
     begin();
+    boolean left = false;
     try {
       String mine = round;
       if (mine == null) {
         throw new IllegalStateException(memberId + " has not entered " + path);
       }
-      return awaitAllLeft(mine, deadline);
+      left = awaitAllLeft(mine, deadline);  // true: our node is gone already
+      return left;
     } finally {
       round = null;
-      me.remove();
+      if (!left) {
+        me.remove();
+      }
       busy.set(false);
     }
   }

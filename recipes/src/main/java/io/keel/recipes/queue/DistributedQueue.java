@@ -52,7 +52,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * claims and acks resolve lost replies from the claim node the same way. Waiting calls ride out
  * connection loss and leader changes within their timeout (past it they throw ConnectionLoss or
  * OperationTimeout). While the client is SUSPENDED its claims may be expiring with its session:
- * a consumer that must not repeat work commits its results in the ack ({@link Claim#ack(java.util.List)}).
+ * a consumer that must not repeat work commits its results in the ack
+ * ({@link Claim#ack(java.util.List)}).
  * Once the session is LOST its claims are gone, their elements go to others, and calls fail with
  * {@link KeelException.SessionExpiredException}. An element the serializer cannot read makes
  * {@code take} throw MARSHALLINGERROR and stays at the head; {@link Claim#ack()} removes it.
