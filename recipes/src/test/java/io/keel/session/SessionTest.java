@@ -176,4 +176,26 @@ class SessionTest {
       }
     }
   }
+
+  @Test
+  void readsAndWatchesOfAnExpiredSessionAreRefused() throws Exception {
+    try (KeelTestCluster cluster = KeelTestCluster.builder().voters(3).build()) {
+      cluster.awaitLeader(Duration.ofSeconds(60));
+      List<ConnectionState> states = new CopyOnWriteArrayList<>();
+      try (KeelClient client = KeelClient.connect(cluster.connectString())) {
+        client.addConnectionStateListener(states::add);
+        client.create("/after-expiry", null, CreateMode.PERSISTENT);
+        cluster.expireSession(client.sessionId(), Duration.ofSeconds(30));
+        // Once the client's server has applied the expiry, it answers nothing but SESSIONEXPIRED:
+        // a watch set now would never fire, so the client must learn that it is LOST instead.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThrows(KeelException.SessionExpiredException.class, () -> client.getData("/after-expiry")));
+        assertThrows(KeelException.SessionExpiredException.class,
+            () -> client.exists("/after-expiry", event -> { }));
+        assertThrows(KeelException.SessionExpiredException.class,
+            () -> client.addWatch("/after-expiry", event -> { }, io.keel.client.AddWatchMode.PERSISTENT));
+        await().atMost(Duration.ofSeconds(30)).until(() -> states.contains(ConnectionState.LOST));
+      }
+    }
+  }
 }

@@ -173,6 +173,11 @@ final class WatchService implements AutoCloseable {
       case REMOVE_WATCHES:
         return CompletableFuture.completedFuture(remove(inc, session, read.getRemoveWatches()));
       case ADD_WATCH: {
+        if (!tree.get().hasSession(session)) {
+          // A watch of a dead session would never fire: its client must hear LOST instead.
+          return CompletableFuture.completedFuture(refuse(Code.SESSIONEXPIRED, pathOf(read),
+              "session 0x" + Long.toHexString(session) + " does not exist (expired or closed)"));
+        }
         long zxid = tree.get().lastZxid();
         AddWatchOp op = read.getAddWatch();
         Response done = Response.newBuilder().setZxid(zxid).setDone(true).build();

@@ -238,6 +238,16 @@ public final class DataTree {
     }
   }
 
+  /** True if the session is open (created and neither closed nor expired). */
+  public boolean hasSession(long sessionId) {
+    lock.readLock().lock();
+    try {
+      return sessions.contains(sessionId);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /**
    * Every open session's id and timeout in milliseconds, in id order: a copy, for the leader's
    * expiry tracker (which must know every session after a restart or a leader change). Unmodifiable.

@@ -31,6 +31,14 @@ final class Reads {
   Response.Builder answer(ReadRequest request) {
     Response.Builder ok = Response.newBuilder().setErr(Code.OK);
     try {
+      long sessionId = request.getSessionId();
+      // ZooKeeper answers nothing to an expired session: its client must learn it is LOST rather
+      // than keep reading and set watches that will never fire. The read has waited for the
+      // client's last zxid, which covers its session's creation, so a live session is here.
+      if (sessionId != 0 && !sessions.contains(sessionId)) {
+        throw new OpFailure(Code.SESSIONEXPIRED, "",
+            "session " + SessionTable.hex(sessionId) + " does not exist (expired or closed)");
+      }
       switch (request.getOpCase()) {
         case GET_DATA -> {
           ZNode node = existing(request.getGetData().getPath());
@@ -63,10 +71,8 @@ final class Reads {
           ok.setAcl(AclResult.newBuilder().addAllAcl(node.acl).setStat(node.stat()));
         }
         case PING -> {
-          long sessionId = request.getSessionId();
-          if (!sessions.contains(sessionId)) {
-            throw new OpFailure(Code.SESSIONEXPIRED, "",
-                "session " + SessionTable.hex(sessionId) + " does not exist (expired or closed)");
+          if (sessionId == 0) {
+            throw new OpFailure(Code.SESSIONEXPIRED, "", "a ping needs a session (session_id is 0)");
           }
           ok.setSession(SessionResult.newBuilder().setSessionId(sessionId).setTimeoutMs(sessions.timeoutMs(sessionId)));
         }

@@ -443,6 +443,9 @@ final class ModelTree {
 
   Response read(long zxid, ReadRequest request) {
     Response.Builder reply = Response.newBuilder().setZxid(zxid);
+    if (request.getSessionId() != 0 && !sessions.containsKey(request.getSessionId())) {
+      return reply.setErr(Code.SESSIONEXPIRED).build();
+    }
     if (request.getOpCase() == ReadRequest.OpCase.GET_EPHEMERALS) {
       String prefix = request.getGetEphemerals().getPath();
       List<String> paths = new ArrayList<>();

@@ -125,7 +125,8 @@ class SessionTest {
     assertEquals(List.of(), paths(s1, "/c"));
     assertEquals(List.of("/a/other"), paths(s2, "/"));
     assertEquals(List.of(), paths(0, "/"));
-    assertEquals(List.of(), paths(999, "/"));
+    // An unknown (expired, closed, never opened) session reads nothing: its client must learn.
+    assertEquals(Code.SESSIONEXPIRED, t.read(getEphemerals(999, "/")).getErr());
     assertEquals(t.zxid, t.read(getEphemerals(s1, "/")).getZxid());
   }
 
