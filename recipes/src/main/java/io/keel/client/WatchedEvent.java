@@ -33,7 +33,9 @@ public record WatchedEvent(Type type, String path, long zxid) {
     /** The watcher's persistent (or recursive) watch was removed by {@code removeWatches}. */
     PERSISTENT_WATCH_REMOVED,
     /** The session expired: every watch is gone, and nothing more will come. */
-    SESSION_EXPIRED
+    SESSION_EXPIRED,
+    /** This client was closed: every watch is gone, and nothing more will come. */
+    CLIENT_CLOSED
   }
 
   public WatchedEvent {

@@ -769,12 +769,22 @@ final class Watches implements AutoCloseable {
 
   @Override
   public void close() {
+    Map<Watcher, String> told = new LinkedHashMap<>();
     synchronized (this) {
+      if (closed) {
+        return;
+      }
       closed = true;
       generation++;
+      table.forEach((path, kinds) -> kinds.values().forEach(
+          e -> e.watchers.forEach(w -> told.putIfAbsent(w, path))));
       table.clear();
       releaseAll();
     }
+    // A thread blocked on a watch (a lock waiter, a queue taker) must wake and find the client
+    // closed rather than wait forever for an event that can no longer come.
+    dispatch(() -> told.forEach(
+        (w, path) -> call(w, new WatchedEvent(WatchedEvent.Type.CLIENT_CLOSED, path, 0))));
     dispatcher.shutdown();
   }
 }
