@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,31 +69,70 @@ public final class SequentialQueue {
     return wakeups.sum();
   }
 
-  /** Creates this client's node, {@code prefix} then the counter, under the directory. */
+  /**
+   * Creates this client's node, {@code prefix} then the counter, under the directory. If it fails
+   * or is interrupted after a create was sent, whatever that create made is removed (now or when
+   * its reply comes), so no orphan blocks the contenders behind it until the session ends.
+   */
   public Member join(String prefix, byte[] data, Deadline deadline) throws InterruptedException {
     String head = Sequence.protectedHead(UUID.randomUUID().toString());
+    boolean joined = false;
+    try {
+      Member m = create(head, prefix, data, deadline);
+      joined = true;
+      return m;
+    } finally {
+      if (!joined) {
+        abandon(head);
+      }
+    }
+  }
+
+  private Member create(String head, String prefix, byte[] data, Deadline deadline)
+      throws InterruptedException {
     String path = ZNodes.join(dir, head + prefix);
     boolean recovered = false;
     while (true) {
+      CompletableFuture<Created> sent =
+          client.createAsync(path, data, CreateMode.EPHEMERAL_SEQUENTIAL, CreateOptions.DEFAULT);
       try {
-        Created c = client.create(path, data, CreateMode.EPHEMERAL_SEQUENTIAL, CreateOptions.DEFAULT);
+        Created c = sent.get();
         return new Member(c.path(), ZNodes.name(c.path()), c.stat().czxid(), head, recovered);
-      } catch (KeelException.NoNodeException e) {
-        ZNodes.retryRun(client, deadline, () -> ZNodes.ensurePath(client, dir, CreateMode.CONTAINER));
-      } catch (KeelException e) {
-        if (!ZNodes.isTransient(e) || deadline.expired()) {
-          throw e;
+      } catch (InterruptedException e) {
+        // The create goes on without us: delete its node if it makes one.
+        sent.thenAccept(c -> client.deleteAsync(c.path(), KeelClient.ANY_VERSION));
+        throw e;
+      } catch (ExecutionException e) {
+        KeelException k = e.getCause() instanceof KeelException ke ? ke
+            : KeelException.create(KeelException.Code.SYSTEMERROR, path, String.valueOf(e.getCause()));
+        if (k instanceof KeelException.NoNodeException) {
+          ZNodes.retryRun(client, deadline, () -> ZNodes.ensurePath(client, dir, CreateMode.CONTAINER));
+          continue;
+        }
+        if (!ZNodes.isTransient(k) || deadline.expired()) {
+          throw k;
         }
         // The create may have been applied with its reply lost: look for our uuid first.
         recovered = true;
         LOG.info("No reply to creating {}* ({}); looking for it by its protected name", path,
-            e.code());
+            k.code());
         Optional<Member> made = find(head, deadline);
         if (made.isPresent()) {
           return made.get();
         }
       }
     }
+  }
+
+  /** Best effort, in the background: removes every node of ours ({@code head}) there is now. */
+  private void abandon(String head) {
+    client.getChildrenAsync(dir).thenAccept(names -> {
+      for (String name : names) {
+        if (name.startsWith(head)) {
+          client.deleteAsync(ZNodes.join(dir, name), KeelClient.ANY_VERSION);
+        }
+      }
+    });
   }
 
   private Optional<Member> find(String head, Deadline deadline) throws InterruptedException {
@@ -145,6 +185,12 @@ public final class SequentialQueue {
       String blocker = rule.waitFor(sorted, index);
       if (blocker == null) {
         return true;
+      }
+      if (blocker.startsWith(me.head())) {
+        // A twin of ours ahead: a create whose reply was lost committed after we made another
+        // node. Nobody else would ever delete it, so we would wait for ourselves.
+        ZNodes.deleteIfExists(client, ZNodes.join(dir, blocker), deadline);
+        continue;
       }
       CompletableFuture<Void> changed = new CompletableFuture<>();
       String watched = ZNodes.join(dir, blocker);

@@ -301,4 +301,68 @@ class DistributedLockTest {
       }
     }
   }
+
+  @Test
+  void contendersInterruptedWhileJoiningLeaveNothingBehind() throws Exception {
+    String lockPath = "/locks/interrupted-joins";
+    try (KeelClient a = client(); KeelClient b = client(); KeelClient c = client()) {
+      Lease held = new DistributedLock(a, lockPath).acquire();
+      DistributedLock lockB = new DistributedLock(b, lockPath);
+      for (int i = 0; i < 20; i++) {
+        Thread t = new Thread(() -> {
+          try {
+            lockB.acquire().close();
+          } catch (InterruptedException | KeelException e) {
+            // expected: interrupted at some point of its join or wait
+          }
+        });
+        t.start();
+        // Fault injection, not a wait: spread the interrupts over the join's create and wait.
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(700L * i));
+        t.interrupt();
+        t.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(t.isAlive());
+      }
+      held.close();
+      try (Lease lease = new DistributedLock(c, lockPath).tryAcquire(Duration.ofSeconds(30)).orElseThrow()) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+          c.sync(lockPath);
+          return c.getChildren(lockPath).size() == 1;
+        });
+        assertTrue(lease.isOpen());
+      }
+    }
+  }
+
+  @Test
+  void closingTheClientWakesAWaiterWithoutATimeout() throws Exception {
+    String lockPath = "/locks/closed-client";
+    try (KeelClient a = client()) {
+      KeelClient b = client();
+      try (Lease held = new DistributedLock(a, lockPath).acquire()) {
+        DistributedLock lockB = new DistributedLock(b, lockPath);
+        CompletableFuture<Lease> waiting = CompletableFuture.supplyAsync(() -> {
+          try {
+            return lockB.acquire();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        awaitChildren(a, lockPath, 2);
+        b.close();
+        var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+            () -> waiting.get(30, TimeUnit.SECONDS));
+        assertTrue(failure.getCause() instanceof KeelException, String.valueOf(failure.getCause()));
+        awaitChildren(a, lockPath, 1);  // its node went with its session
+        assertTrue(held.isOpen());
+      }
+    }
+  }
+
+  static void awaitChildren(KeelClient c, String path, int n) {
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      c.sync(path);
+      return c.getChildren(path).size() == n;
+    });
+  }
 }
