@@ -41,18 +41,28 @@ public final class DistributedLock {
   private final SequentialQueue queue;
   private final String prefix;
   private final Supplier<SequentialQueue.Rule> rule;
+  /** A lease the calling thread already holds that also grants this lock, or null. */
+  private final Supplier<Lease> alreadyGranted;
   private final Map<Thread, Holding> held = new ConcurrentHashMap<>();
 
   /** A lock on {@code path}; nothing is created until the first acquire. */
   public DistributedLock(KeelClient client, String path) {
-    this(new SequentialQueue(client, path), "lock-", () -> SequentialQueue.FIRST);
+    this(new SequentialQueue(client, path), "lock-", () -> SequentialQueue.FIRST, () -> null);
   }
 
   /** One kind of contender on a shared queue (the read-write lock's two sides). */
-  DistributedLock(SequentialQueue queue, String prefix, Supplier<SequentialQueue.Rule> rule) {
+  DistributedLock(SequentialQueue queue, String prefix, Supplier<SequentialQueue.Rule> rule,
+                  Supplier<Lease> alreadyGranted) {
     this.queue = queue;
     this.prefix = prefix;
     this.rule = rule;
+    this.alreadyGranted = alreadyGranted;
+  }
+
+  /** Another lease on the node the calling thread holds through this object, or null. */
+  Lease shareHeld() {
+    Holding h = held.get(Thread.currentThread());
+    return h == null ? null : h.lease();
   }
 
   /** Waits as long as it takes for the lock. */
@@ -80,16 +90,10 @@ public final class DistributedLock {
     return queue.wakeups();
   }
 
-  /** The node the calling thread holds through this object, or null. */
-  String heldName() {
-    Holding h = held.get(Thread.currentThread());
-    return h == null ? null : h.member.name();
-  }
-
   Optional<Lease> acquire(Deadline deadline) throws InterruptedException {
     Thread me = Thread.currentThread();
     Holding mine = held.get(me);
-    Lease again = mine == null ? null : mine.lease();
+    Lease again = mine == null ? alreadyGranted.get() : mine.lease();
     if (again != null) {
       return Optional.of(again);
     }

@@ -16,13 +16,8 @@ class ReadRuleTest {
 
   @Test
   void aReaderWaitsForTheNearestWriterAheadOnly() {
-    assertNull(ReadWriteLock.readRule(null).waitFor(QUEUE, 0));
-    assertEquals("write-0000000002", ReadWriteLock.readRule(null).waitFor(QUEUE, 2));
-    assertEquals("write-0000000004", ReadWriteLock.readRule(null).waitFor(QUEUE, 4));
-  }
-
-  @Test
-  void aReaderHoldingTheWriteLockPassesItsOwnWriter() {
-    assertNull(ReadWriteLock.readRule("write-0000000002").waitFor(QUEUE, 2));
+    assertNull(ReadWriteLock.READ_RULE.waitFor(QUEUE, 0));
+    assertEquals("write-0000000002", ReadWriteLock.READ_RULE.waitFor(QUEUE, 2));
+    assertEquals("write-0000000004", ReadWriteLock.READ_RULE.waitFor(QUEUE, 4));
   }
 }

@@ -87,20 +87,24 @@ class ReadWriteLockAndSemaphoreTest {
   }
 
   @Test
-  void aWriterMayTakeTheReadLockAndKeepItAfterward() throws Exception {
+  void aWriterMayTakeTheReadLockEvenWithAnotherWriterQueued() throws Exception {
     String path = "/rw/downgrade";
     try (KeelClient a = client(); KeelClient b = client()) {
       ReadWriteLock rw = new ReadWriteLock(a, path);
       Lease write = rw.writeLock().acquire();
-      Lease read = rw.readLock().tryAcquire(Duration.ofSeconds(30)).orElseThrow();
+      CompletableFuture<Lease> otherWrite = acquireAsync(new ReadWriteLock(b, path).writeLock());
+      awaitNodes(a, path, 2);
+      // Queued behind the other writer, this read would wait for it while it waits for us.
+      Lease read = rw.readLock().tryAcquire(Duration.ofSeconds(10)).orElseThrow();
       write.close();
-      ReadWriteLock other = new ReadWriteLock(b, path);
-      try (Lease sharedRead = other.readLock().tryAcquire(Duration.ofSeconds(30)).orElseThrow()) {
-        assertTrue(other.writeLock().tryAcquire(Duration.ofMillis(300)).isEmpty());
-        assertTrue(sharedRead.isOpen());
-      }
+      a.sync(path);
+      assertEquals(2, a.getChildren(path).size(), "the write node went while its read share is open");
+      assertFalse(otherWrite.isDone(), "another writer got in while we still read");
+      assertTrue(new ReadWriteLock(b, path).readLock().tryAcquire(Duration.ofMillis(300)).isEmpty());
       read.close();
-      other.writeLock().tryAcquire(Duration.ofSeconds(30)).orElseThrow().close();
+      try (Lease theirs = otherWrite.get(30, TimeUnit.SECONDS)) {
+        assertTrue(theirs.fencingToken() > write.fencingToken());
+      }
     }
   }
 
