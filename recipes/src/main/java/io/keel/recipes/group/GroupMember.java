@@ -217,7 +217,7 @@ public final class GroupMember implements AutoCloseable {
       node.delete(Deadline.after(Duration.ofMillis(client.sessionTimeoutMs())));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      client.deleteAsync(node.path(), KeelClient.ANY_VERSION);
+      ZNodes.deleteOwnedAsync(client, node.path());
     } catch (KeelException e) {
       // Session lost or cluster unreachable for a whole session timeout: the node dies with it.
     }

@@ -83,21 +83,7 @@ public final class EphemeralNode {
 
   /** Deletes the node if this session owns it. Returns false if it was not there to delete. */
   public boolean delete(Deadline deadline) throws InterruptedException {
-    return ZNodes.retry(client, deadline, () -> {
-      while (true) {
-        Optional<Stat> there = client.exists(path);
-        if (there.isEmpty() || there.get().ephemeralOwner() != client.sessionId()) {
-          return false;
-        }
-        try {
-          client.delete(path, there.get().version());
-          return true;
-        } catch (KeelException.NoNodeException e) {
-          return false;
-        } catch (KeelException.BadVersionException e) {
-          // Its data changed meanwhile: look again.
-        }
-      }
-    });
+    return ZNodes.deleteOwned(client, path, deadline);
   }
+
 }

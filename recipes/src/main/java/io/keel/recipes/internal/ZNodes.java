@@ -5,6 +5,8 @@ import io.keel.client.CreateMode;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
 import io.keel.client.KeelException.Code;
+import io.keel.client.Stat;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /** Path helpers and retries the recipes share. Stateless; thread-safe. */
@@ -94,5 +96,43 @@ public final class ZNodes {
       call.run();
       return null;
     });
+  }
+
+  /**
+   * Deletes {@code path} only if it is an ephemeral of this client's session, riding out
+   * connection blips. For nodes whose names are reused (claims, registrations, members): a retried
+   * plain delete could remove the node another session made after ours was gone. Returns whether
+   * it deleted a node.
+   */
+  public static boolean deleteOwned(KeelClient client, String path, Deadline deadline)
+      throws InterruptedException {
+    return retry(client, deadline, () -> {
+      client.sync(path);  // the owner must be read as of now, not from a lagging server
+      while (true) {
+        Optional<Stat> there = client.exists(path);
+        if (there.isEmpty() || there.get().ephemeralOwner() != client.sessionId()) {
+          return false;
+        }
+        try {
+          client.delete(path, there.get().version());
+          return true;
+        } catch (KeelException.NoNodeException e) {
+          return false;
+        } catch (KeelException.BadVersionException e) {
+          // Its data changed meanwhile: look again.
+        }
+      }
+    });
+  }
+
+  /** {@link #deleteOwned} in the background, once, for paths where the caller cannot wait. */
+  public static void deleteOwnedAsync(KeelClient client, String path) {
+    client.syncAsync(path)
+        .thenCompose(done -> client.existsAsync(path))
+        .thenAccept(there -> {
+          if (there.isPresent() && there.get().ephemeralOwner() == client.sessionId()) {
+            client.deleteAsync(path, there.get().version());
+          }
+        });
   }
 }

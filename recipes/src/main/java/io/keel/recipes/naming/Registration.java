@@ -5,6 +5,7 @@ import io.keel.client.KeelException;
 import io.keel.client.Stat;
 import io.keel.recipes.internal.Deadline;
 import io.keel.recipes.internal.EphemeralNode;
+import io.keel.recipes.internal.ZNodes;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -79,7 +80,7 @@ public final class Registration implements AutoCloseable {
       node.delete(Deadline.after(Duration.ofMillis(client.sessionTimeoutMs())));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      client.deleteAsync(node.path(), KeelClient.ANY_VERSION);
+      ZNodes.deleteOwnedAsync(client, node.path());
     } catch (KeelException e) {
       // Session lost or cluster unreachable for a whole session timeout: the node dies with it.
     }

@@ -161,11 +161,11 @@ public final class Claim<E> implements AutoCloseable {
       return;
     }
     try {
-      ZNodes.deleteIfExists(client, claim,
-          Deadline.after(Duration.ofMillis(client.sessionTimeoutMs())));
+      // Only our own claim: after a lost reply, another consumer's may stand at this name.
+      ZNodes.deleteOwned(client, claim, Deadline.after(Duration.ofMillis(client.sessionTimeoutMs())));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      client.deleteAsync(claim, KeelClient.ANY_VERSION);
+      ZNodes.deleteOwnedAsync(client, claim);
     } catch (KeelException e) {
       // Session lost, or the cluster unreachable for a session timeout: the claim dies with it.
     }
