@@ -234,6 +234,7 @@ public final class DoubleBarrier implements AutoCloseable {
   /** Waits until no member of round {@code id} is left but this one, then closes the round. */
   private boolean awaitAllLeft(String id, Deadline deadline) throws InterruptedException {
     boolean removed = false;
+    boolean closeSent = false;
     while (!closed) {
       CompletableFuture<Void> changed = signal.current();
       NodeData node = me.roundNode(deadline, null);  // null: all left, the container is reaped
@@ -242,12 +243,18 @@ public final class DoubleBarrier implements AutoCloseable {
           : open.stillIn(me.present(deadline));
       boolean mine = in.contains(me.id);
       if (!mine && !removed) {
+        if (closeSent) {
+          // Our closing write was applied and its reply lost: we were the last one out.
+          ChangeSignal.failIfLost(client, path);
+          return true;
+        }
         throw me.gone();  // not removed by us: our session ended (the others went on without us)
       }
       String waitFor;
       if (mine && in.size() == 1) {
         // Last one out: close the round in the same write, so a newcomer never sees it open.
         Op close = Op.setData(path, null, node.stat().version());
+        closeSent = true;
         if (me.write(deadline, close, Op.delete(me.path, -1))) {
           return true;
         }
