@@ -22,6 +22,8 @@ import java.util.Map;
  *   <tr><td>7</td><td>CONNECTIONLOSS, OPERATIONTIMEOUT, REQUESTTIMEOUT: the cluster did not answer
  *       in time; a write's outcome is unknown</td></tr>
  *   <tr><td>8</td><td>any other Keel error (NOCHILDRENFOREPHEMERALS, NOAUTH, SESSIONEXPIRED, ...)</td></tr>
+ *   <tr><td>9</td><td>the session was lost while {@code lock} ran its command (killed) or while
+ *       {@code elect} held or watched an election</td></tr>
  * </table>
  */
 public final class ExitCodes {
@@ -34,6 +36,11 @@ public final class ExitCodes {
   public static final int NOT_EMPTY = 6;
   public static final int CONNECTION = 7;
   public static final int OTHER = 8;
+  /**
+   * The session ended (expired or closed) while a recipe command held something with it: the lock
+   * or the leadership may already belong to another; {@code lock} killed its command.
+   */
+  public static final int SESSION_LOST = 9;
 
   /** The "Exit codes:" section of every command's help. */
   static final Map<String, String> HELP = help();
@@ -66,6 +73,7 @@ public final class ExitCodes {
     m.put("6", "NOTEMPTY: the node has children");
     m.put("7", "CONNECTIONLOSS / OPERATIONTIMEOUT: no answer in time; a write's outcome is unknown");
     m.put("8", "any other Keel error (NOCHILDRENFOREPHEMERALS, NOAUTH, SESSIONEXPIRED, ...)");
+    m.put("9", "session lost while lock ran its command (killed) or elect was holding/listening");
     return m;
   }
 }

@@ -43,6 +43,9 @@ import picocli.CommandLine.Model.CommandSpec;
         DeleteCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class,
+        LockCommand.class,
+        ElectCommand.class,
+        IdCommand.class,
     })
 public final class KeelCli implements Callable<Integer> {
   /** Where the CLI looks for a cluster when neither --servers nor KEEL_SERVERS says. */
