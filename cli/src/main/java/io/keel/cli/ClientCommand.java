@@ -55,7 +55,10 @@ abstract class ClientCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  /** The data of a command: the DATA argument, the --file contents, or none (empty). */
+  /**
+   * The data of a command: the DATA argument, all of stdin when it is {@code -} (bytes as they
+   * are), the --file contents, or none (empty).
+   */
   byte[] data(String argument, Path file, boolean required) {
     if (argument != null && file != null) {
       throw usage("give the data as an argument or with --file, not both");
@@ -68,7 +71,14 @@ abstract class ClientCommand implements Callable<Integer> {
       }
     }
     if (argument == null && required) {
-      throw usage("missing the data: give it as an argument or with --file");
+      throw usage("missing the data: give it as an argument, - for stdin, or with --file");
+    }
+    if ("-".equals(argument)) {
+      try {
+        return cli.stdin().readAllBytes();
+      } catch (IOException e) {
+        throw usage("cannot read the data from stdin: " + e);
+      }
     }
     return argument == null ? new byte[0] : argument.getBytes(StandardCharsets.UTF_8);
   }

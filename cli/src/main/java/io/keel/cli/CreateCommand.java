@@ -39,7 +39,7 @@ final class CreateCommand extends ClientCommand {
   String path;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "DATA",
-      description = "Data, as UTF-8 (default: empty).")
+      description = "Data, as UTF-8; - reads it from stdin, bytes as they are (default: empty).")
   String data;
 
   private byte[] bytes;

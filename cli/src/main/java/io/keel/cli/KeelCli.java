@@ -41,11 +41,15 @@ import picocli.CommandLine.Model.CommandSpec;
         StatCommand.class,
         LsCommand.class,
         DeleteCommand.class,
-        BenchCommand.class,
-        CommandLine.HelpCommand.class,
+        DeleteAllCommand.class,
+        SyncCommand.class,
+        GetAllChildrenNumberCommand.class,
+        GetEphemeralsCommand.class,
         LockCommand.class,
         ElectCommand.class,
         IdCommand.class,
+        BenchCommand.class,
+        CommandLine.HelpCommand.class,
     })
 public final class KeelCli implements Callable<Integer> {
   /** Where the CLI looks for a cluster when neither --servers nor KEEL_SERVERS says. */
@@ -93,9 +97,19 @@ public final class KeelCli implements Callable<Integer> {
     System.exit(code);
   }
 
+  /** Where {@code DATA} {@code -} is read from. */
+  private InputStream stdin = System.in;
+
   /** The command tree with Keel's error handling; set out/err on it before executing. */
   public static CommandLine newCommandLine() {
-    CommandLine cl = new CommandLine(new KeelCli());
+    return newCommandLine(System.in);
+  }
+
+  /** As {@link #newCommandLine()}, reading the data given as {@code -} from {@code stdin}. */
+  public static CommandLine newCommandLine(InputStream stdin) {
+    KeelCli root = new KeelCli();
+    root.stdin = stdin;
+    CommandLine cl = new CommandLine(root);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(KeelCli::onUsageError);
     cl.setExecutionExceptionHandler(KeelCli::onFailure);
@@ -133,6 +147,10 @@ public final class KeelCli implements Callable<Integer> {
       e = e.getCause();
     }
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  InputStream stdin() {
+    return stdin;
   }
 
   Duration timeout() {

@@ -27,7 +27,7 @@ final class SetCommand extends ClientCommand {
   String path;
 
   @Parameters(index = "1", arity = "0..1", paramLabel = "DATA",
-      description = "New data, as UTF-8 (or --file).")
+      description = "New data, as UTF-8; - reads it from stdin, bytes as they are (or --file).")
   String data;
 
   private byte[] bytes;

@@ -1,5 +1,6 @@
 package io.keel.cli;
 
+import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -23,9 +24,14 @@ final class Cli {
   private Cli() {}
 
   static Result run(String... args) {
+    return runWithInput(new byte[0], args);
+  }
+
+  /** Runs with {@code stdin} as the standard input. */
+  static Result runWithInput(byte[] stdin, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cl = KeelCli.newCommandLine();
+    CommandLine cl = KeelCli.newCommandLine(new ByteArrayInputStream(stdin));
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     int code = cl.execute(args);
@@ -36,8 +42,17 @@ final class Cli {
 
   /** Runs against {@code servers} with a generous timeout. */
   static Result against(String servers, String... args) {
+    return run(withServers(servers, args));
+  }
+
+  /** As {@link #against}, with {@code stdin} as the standard input. */
+  static Result againstWithInput(String servers, byte[] stdin, String... args) {
+    return runWithInput(stdin, withServers(servers, args));
+  }
+
+  private static String[] withServers(String servers, String... args) {
     List<String> all = new ArrayList<>(List.of("--servers", servers, "--timeout", "30s"));
     all.addAll(Arrays.asList(args));
-    return run(all.toArray(String[]::new));
+    return all.toArray(String[]::new);
   }
 }
