@@ -45,6 +45,7 @@ import picocli.CommandLine.Model.CommandSpec;
         SyncCommand.class,
         GetAllChildrenNumberCommand.class,
         GetEphemeralsCommand.class,
+        WatchCommand.class,
         LockCommand.class,
         ElectCommand.class,
         IdCommand.class,

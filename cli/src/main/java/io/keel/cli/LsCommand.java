@@ -3,19 +3,24 @@ package io.keel.cli;
 import io.keel.client.Children;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
+import io.keel.client.WatchedEvent;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** zkCli's {@code ls [-s] [-R] path}. */
+/** zkCli's {@code ls [-s] [-w] [-R] path}. */
 @Command(name = "ls", sortOptions = false,
     description = {"Lists a node's children as [a, b]; with -s, its stat too; with -R, every "
-        + "path below it, one a line.",
+        + "path below it, one a line; with -w, then waits for the watch's one event (a child "
+        + "created or deleted, the node deleted) and prints it as get -w does.",
         "Example: keel ls -s /"})
 final class LsCommand extends ClientCommand {
   @Option(names = "-s", description = "Also print the node's stat (zkCli's format).")
@@ -25,6 +30,14 @@ final class LsCommand extends ClientCommand {
       + "breadth first.")
   boolean recursive;
 
+  @Option(names = "-w", description = "Watch: wait for the next change of the node's children "
+      + "or its deletion, print it, exit 0.")
+  boolean watch;
+
+  @Option(names = "--wait-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "With -w: give up after DURATION with exit 7 (default: wait forever).")
+  Duration waitTimeout;
+
   @Parameters(paramLabel = "PATH")
   String path;
 
@@ -33,10 +46,16 @@ final class LsCommand extends ClientCommand {
     if (recursive && withStat) {
       throw usage("-R cannot be combined with -s");
     }
+    if (recursive && watch) {
+      throw usage("-R cannot be combined with -w (use watch -R)");
+    }
+    if (waitTimeout != null && !watch) {
+      throw usage("--wait-timeout needs -w");
+    }
   }
 
   @Override
-  int run(KeelClient client) {
+  int run(KeelClient client) throws InterruptedException {
     if (recursive) {
       List<String> paths = subtree(client);
       if (json()) {
@@ -49,7 +68,9 @@ final class LsCommand extends ClientCommand {
       }
       return ExitCodes.OK;
     }
-    Children c = client.getChildrenWithStat(path);
+    BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
+    Children c = watch ? client.getChildrenWithStat(path, events::add)
+        : client.getChildrenWithStat(path);
     if (json()) {
       Map<String, Object> j = Json.object();
       j.put("path", path);
@@ -62,7 +83,7 @@ final class LsCommand extends ClientCommand {
         printStat(out(), c.stat());
       }
     }
-    return ExitCodes.OK;
+    return watch ? Events.awaitOne(events, waitTimeout, path, out(), json()) : ExitCodes.OK;
   }
 
   /** Breadth first, as zkCli's ls -R; a node deleted while we walk is skipped. */

@@ -166,4 +166,123 @@ class KeelCliWatchTest {
     assertEquals(0, r.exitCode(), r::toString);
     assertArrayEquals(text, client.getData("/in").data());
   }
+
+  @Test
+  void getWaitsForTheWatchEvent() throws Exception {
+    create("/gw", "v1");
+    Cli.Background bg = Cli.start(cluster.connectString(), "get", "-w", "/gw");
+    await(() -> bg.out().equals("v1\n"), "the data");
+    Stat s = set("/gw", "v2");
+    Cli.Result r = bg.await(DEADLINE);
+    assertEquals(0, r.exitCode(), r::toString);
+    assertEquals("", r.err(), r::toString);
+    assertEquals(List.of("v1", "WATCHER:: WatchedEvent state:SyncConnected type:NodeDataChanged "
+        + "path:/gw zxid:" + hex(s.mzxid())), lines(r.out()));
+  }
+
+  @Test
+  void lsWaitsForTheWatchEventAsJson() throws Exception {
+    create("/lw", "");
+    Cli.Background bg = Cli.start(cluster.connectString(), "-o", "json", "ls", "-w", "/lw");
+    await(() -> bg.out().endsWith("\n"), "the listing");
+    long zxid = client.create("/lw/x", new byte[0], CreateMode.PERSISTENT, CreateOptions.DEFAULT)
+        .stat().czxid();
+    Cli.Result r = bg.await(DEADLINE);
+    assertEquals(0, r.exitCode(), r::toString);
+    List<String> out = lines(r.out());
+    assertEquals(2, out.size(), r::toString);
+    assertEquals(0, JSON.readTree(out.get(0)).get("children").size());
+    JsonNode event = JSON.readTree(out.get(1));
+    assertEquals("NodeChildrenChanged", event.get("type").asText());
+    assertEquals("/lw", event.get("path").asText());
+    assertEquals(zxid, event.get("zxid").asLong());
+  }
+
+  @Test
+  void waitTimeoutExitsWithTheTimeoutCode() {
+    create("/wt", "v");
+    Cli.Result r = Cli.against(cluster.connectString(), "get", "-w", "--wait-timeout", "200ms", "/wt");
+    assertEquals(ExitCodes.CONNECTION, r.exitCode(), r::toString);
+    assertEquals("v\n", r.out());
+    assertEquals(1, r.errLines().size(), r::toString);
+    assertTrue(r.err().startsWith("keel: OPERATIONTIMEOUT"), r::toString);
+
+    r = Cli.against(cluster.connectString(), "ls", "-w", "--wait-timeout", "100ms", "/wt");
+    assertEquals(ExitCodes.CONNECTION, r.exitCode(), r::toString);
+    assertEquals("[]\n", r.out());
+
+    fails(ExitCodes.USAGE, "keel: --wait-timeout needs -w", "get", "--wait-timeout", "1s", "/wt");
+    fails(ExitCodes.USAGE, "keel: -R cannot be combined with -w", "ls", "-R", "-w", "/wt");
+  }
+
+  private static final Pattern LINE = Pattern.compile("(\\w+) (\\S+) 0x([0-9a-f]+)");
+
+  @Test
+  void watchPrintsCountEventsThenExits() throws Exception {
+    create("/wc", "0");
+    Cli.Background bg = Cli.start(cluster.connectString(), "watch", "--count", "2", "/wc");
+    // Nothing says when the watch is set: change the node until the command has seen two.
+    Set<String> zxids = new HashSet<>();
+    long end = System.nanoTime() + DEADLINE.toNanos();
+    for (int i = 1; bg.isRunning() && System.nanoTime() < end; i++) {
+      zxids.add(hex(set("/wc", "" + i).mzxid()));
+      int seen = lines(bg.out()).size();
+      awaitUpTo(() -> !bg.isRunning() || lines(bg.out()).size() > seen, Duration.ofMillis(200));
+    }
+    Cli.Result r = bg.await(DEADLINE);
+    assertEquals(0, r.exitCode(), r::toString);
+    assertEquals("", r.err(), r::toString);
+    List<String> out = lines(r.out());
+    assertEquals(2, out.size(), r::toString);
+    long previous = -1;
+    for (String line : out) {
+      Matcher m = LINE.matcher(line);
+      assertTrue(m.matches(), line);
+      assertEquals("NodeDataChanged", m.group(1));
+      assertEquals("/wc", m.group(2));
+      assertTrue(zxids.contains("0x" + m.group(3)), line + " not one of " + zxids);
+      long zxid = Long.parseLong(m.group(3), 16);
+      assertTrue(zxid > previous, r::toString);
+      previous = zxid;
+    }
+    fails(ExitCodes.USAGE, "keel: --count must be positive", "watch", "--count", "0", "/wc");
+  }
+
+  @Test
+  void recursiveWatchRunsUntilInterrupted() throws Exception {
+    create("/wr", "");
+    Cli.Background bg = Cli.start(cluster.connectString(), "watch", "-R", "-o", "json", "/wr");
+    long end = System.nanoTime() + DEADLINE.toNanos();
+    while (bg.out().isEmpty()) {
+      assertTrue(System.nanoTime() < end && bg.isRunning(), () -> "no event: " + bg.out());
+      set("/wr", "prime");
+      awaitUpTo(() -> !bg.out().isEmpty(), Duration.ofMillis(200));
+    }
+    long created = client.create("/wr/a", new byte[0], CreateMode.PERSISTENT, CreateOptions.DEFAULT)
+        .stat().czxid();
+    long changed = set("/wr/a", "x").mzxid();
+    client.delete("/wr/a", -1);
+    await(() -> bg.out().contains("\"NodeDeleted\""), "the deletion");
+    assertTrue(bg.isRunning(), "watch goes on until interrupted");
+    bg.interrupt();
+    Cli.Result r = bg.await(DEADLINE);
+    assertEquals(0, r.exitCode(), r::toString);
+    assertEquals("", r.err(), r::toString);
+
+    List<String> below = new ArrayList<>();
+    List<Long> zxids = new ArrayList<>();
+    for (String line : lines(r.out())) {
+      JsonNode e = JSON.readTree(line);
+      if (e.get("path").asText().equals("/wr")) {
+        assertEquals("NodeDataChanged", e.get("type").asText(), line);
+      } else {
+        below.add(e.get("type").asText() + " " + e.get("path").asText());
+        zxids.add(e.get("zxid").asLong());
+      }
+    }
+    assertEquals(List.of("NodeCreated /wr/a", "NodeDataChanged /wr/a", "NodeDeleted /wr/a"), below);
+    assertEquals(created, zxids.get(0));
+    assertEquals(changed, zxids.get(1));
+    assertTrue(zxids.get(2) > changed);
+  }
 }
