@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 /** zkCli's {@code sync path}. */
 @Command(name = "sync", sortOptions = false,
     description = {"Brings the server this command reads from up to date with the leader and "
-        + "prints \"Sync is OK\" (zkCli's words). The node must exist.",
+        + "prints \"Sync is OK\" (zkCli's words). The node need not exist (as in ZooKeeper).",
         "Example: keel sync /config"})
 final class SyncCommand extends ClientCommand {
   @Parameters(paramLabel = "PATH")

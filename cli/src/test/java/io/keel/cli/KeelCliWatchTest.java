@@ -135,6 +135,7 @@ class KeelCliWatchTest {
     create("/gc/c", "");
     assertEquals("Sync is OK\n", ok("sync", "/gc").out());
     assertTrue(JSON.readTree(ok("-o", "json", "sync", "/gc").out()).get("synced").asBoolean());
+    assertEquals("Sync is OK\n", ok("sync", "/gc/none").out(), "as ZooKeeper's, on any valid path");
 
     assertEquals("3\n", ok("getAllChildrenNumber", "/gc").out());
     assertEquals("0\n", ok("getAllChildrenNumber", "/gc/c").out());
