@@ -47,12 +47,8 @@ class KeelCliRecipesTest {
     return List.of(s.split("\n"));
   }
 
-  static void await(String what, java.util.function.BooleanSupplier done) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!done.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      Thread.sleep(20);
-    }
+  static void await(String what, java.util.function.BooleanSupplier done) {
+    org.awaitility.Awaitility.await(what).atMost(Duration.ofSeconds(60)).until(done::getAsBoolean);
   }
 
   @Test

@@ -84,22 +84,18 @@ class KeelCliWatchTest {
   }
 
   /** Waits (bounded) until the condition holds. */
-  static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    if (!awaitUpTo(condition, DEADLINE)) {
-      throw new AssertionError("timed out waiting for " + what);
-    }
+  static void await(BooleanSupplier condition, String what) {
+    org.awaitility.Awaitility.await(what).atMost(DEADLINE).until(condition::getAsBoolean);
   }
 
   /** Waits until the condition holds or {@code timeout} passed; whether it holds. */
-  static boolean awaitUpTo(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-    long end = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        return false;
-      }
-      Thread.sleep(5);
+  static boolean awaitUpTo(BooleanSupplier condition, Duration timeout) {
+    try {
+      org.awaitility.Awaitility.await().atMost(timeout).until(condition::getAsBoolean);
+      return true;
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      return false;
     }
-    return true;
   }
 
   static String hex(long zxid) {

@@ -7,6 +7,7 @@ import io.keel.client.NodeData;
 import io.keel.client.Op;
 import io.keel.client.Stat;
 import io.keel.client.Watcher;
+import io.keel.recipes.internal.ChangeSignal;
 import io.keel.recipes.internal.Deadline;
 import io.keel.recipes.internal.ZNodes;
 import java.time.Duration;

@@ -5,6 +5,7 @@ import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
 import io.keel.client.Op;
 import io.keel.client.Stat;
+import io.keel.recipes.internal.ChangeSignal;
 import io.keel.recipes.internal.Deadline;
 import io.keel.recipes.internal.ZNodes;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.keel.recipes.barrier;
+package io.keel.recipes.internal;
 
 import io.keel.client.ConnectionState;
 import io.keel.client.KeelClient;
@@ -14,15 +14,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * before the reads that set the watches; it completes at the next event (or {@link #fire()}).
  * Thread-safe.
  */
-final class ChangeSignal implements Watcher {
+public final class ChangeSignal implements Watcher {
   private final AtomicReference<CompletableFuture<Void>> next =
       new AtomicReference<>(new CompletableFuture<>());
 
-  CompletableFuture<Void> current() {
+  public CompletableFuture<Void> current() {
     return next.get();
   }
 
-  void fire() {
+  public void fire() {
     next.getAndSet(new CompletableFuture<>()).complete(null);
   }
 
@@ -32,11 +32,11 @@ final class ChangeSignal implements Watcher {
   }
 
   /**
-   * Fails once the session is LOST. Call it after the read that set a watch and before waiting:
-   * reads still answer after the session expired, but a watch set then never fires, while one set
-   * before the client learned of the expiry gets its SESSION_EXPIRED event.
+   * Fails once the session is LOST. Call it after the read that set a watch and before waiting: a
+   * server that has not yet applied the expiry may still answer that read, and a watch set then
+   * never fires, while one set before the client learned of the expiry gets SESSION_EXPIRED.
    */
-  static void failIfLost(KeelClient client, String path) {
+  public static void failIfLost(KeelClient client, String path) {
     if (client.connectionState() == ConnectionState.LOST) {
       throw KeelException.create(KeelException.Code.SESSIONEXPIRED, path,
           "the session expired while waiting on " + path);
