@@ -117,35 +117,11 @@ final class RecipeBench {
       }
       case ID -> {
         BlockIdGenerator ids = new BlockIdGenerator(client, base + "/ids", blockSize);
-        yield new Subject() {
-          @Override
-          public long call(Duration maxWait) throws InterruptedException {
-            long t0 = System.nanoTime();
-            ids.tryNext(maxWait).orElseThrow(() -> late("id", maxWait));
-            return System.nanoTime() - t0;
-          }
-
-          @Override
-          public void close() {
-            ids.close();
-          }
-        };
+        yield idSubject(ids::tryNext, ids::close);
       }
       case ID_SINGLE -> {
         SequentialIdGenerator ids = new SequentialIdGenerator(client, base + "/ids");
-        yield new Subject() {
-          @Override
-          public long call(Duration maxWait) throws InterruptedException {
-            long t0 = System.nanoTime();
-            ids.tryNext(maxWait).orElseThrow(() -> late("id", maxWait));
-            return System.nanoTime() - t0;
-          }
-
-          @Override
-          public void close() {
-            ids.close();
-          }
-        };
+        yield idSubject(ids::tryNext, ids::close);
       }
       default -> throw new IllegalArgumentException("not a recipe type: " + type);
     };
@@ -154,5 +130,27 @@ final class RecipeBench {
   private static KeelException late(String what, Duration maxWait) {
     return KeelException.create(KeelException.Code.OPERATIONTIMEOUT, null,
         "bench: no " + what + " within " + maxWait.toMillis() + " ms");
+  }
+
+  /** How a generator hands out one id within a wait: both id recipes look alike here. */
+  @FunctionalInterface
+  private interface NextId {
+    java.util.OptionalLong tryNext(Duration maxWait) throws InterruptedException;
+  }
+
+  private static Subject idSubject(NextId next, Runnable close) {
+    return new Subject() {
+      @Override
+      public long call(Duration maxWait) throws InterruptedException {
+        long t0 = System.nanoTime();
+        next.tryNext(maxWait).orElseThrow(() -> late("id", maxWait));
+        return System.nanoTime() - t0;
+      }
+
+      @Override
+      public void close() {
+        close.run();
+      }
+    };
   }
 }
