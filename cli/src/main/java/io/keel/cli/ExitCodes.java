@@ -24,6 +24,8 @@ import java.util.Map;
  *   <tr><td>8</td><td>any other Keel error (NOCHILDRENFOREPHEMERALS, NOAUTH, SESSIONEXPIRED, ...)</td></tr>
  *   <tr><td>9</td><td>the session was lost while {@code lock} ran its command (killed) or while
  *       {@code elect} held or watched an election</td></tr>
+ *   <tr><td>10</td><td>{@code cluster status}: the cluster answered, but without a leader or with
+ *       a member that did not answer</td></tr>
  * </table>
  */
 public final class ExitCodes {
@@ -41,6 +43,8 @@ public final class ExitCodes {
    * or the leadership may already belong to another; {@code lock} killed its command.
    */
   public static final int SESSION_LOST = 9;
+  /** {@code cluster status}: some member did not answer, or no leader did. */
+  public static final int DEGRADED = 10;
 
   /** The "Exit codes:" section of every command's help. */
   static final Map<String, String> HELP = help();
@@ -74,6 +78,7 @@ public final class ExitCodes {
     m.put("7", "CONNECTIONLOSS / OPERATIONTIMEOUT: no answer in time; a write's outcome is unknown");
     m.put("8", "any other Keel error (NOCHILDRENFOREPHEMERALS, NOAUTH, SESSIONEXPIRED, ...)");
     m.put("9", "session lost while lock ran its command (killed) or elect was holding/listening");
+    m.put("10", "cluster status: a member did not answer, or no leader did");
     return m;
   }
 }

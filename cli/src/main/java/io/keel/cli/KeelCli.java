@@ -1,5 +1,6 @@
 package io.keel.cli;
 
+import io.keel.client.KeelAdmin;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
 import java.io.IOException;
@@ -49,6 +50,8 @@ import picocli.CommandLine.Model.CommandSpec;
         LockCommand.class,
         ElectCommand.class,
         IdCommand.class,
+        ClusterCommand.class,
+        SnapshotCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class,
     })
@@ -134,6 +137,18 @@ public final class KeelCli implements Callable<Integer> {
   KeelClient connect() {
     try {
       return KeelClient.builder(servers).requestTimeout(timeout).connectTimeout(timeout).build();
+    } catch (KeelException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw KeelException.create(KeelException.Code.CONNECTIONLOSS, null,
+          "cannot connect to " + servers + ": " + rootCause(e));
+    }
+  }
+
+  /** An admin connection with the global options; the caller closes it. Opens no session. */
+  KeelAdmin admin() {
+    try {
+      return KeelAdmin.connect(servers, timeout);
     } catch (KeelException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -153,8 +153,9 @@ class KeelCliOfflineTest {
       assertTrue(e >= 0 && e <= 8, c + " -> " + e);
       assertEquals(c == Code.OK, e == 0, c::toString);
     }
-    // 9 (SESSION_LOST) comes from no error code: lock and elect exit with it when the session ends.
-    assertEquals(10, ExitCodes.HELP.size());
+    // 9 (SESSION_LOST) and 10 (DEGRADED) come from no error code: lock and elect exit 9 when the
+    // session ends, cluster status exits 10 when a member or the leader is missing.
+    assertEquals(11, ExitCodes.HELP.size());
   }
 
   @Test

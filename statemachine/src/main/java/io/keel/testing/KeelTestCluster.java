@@ -38,21 +38,24 @@ public final class KeelTestCluster implements AutoCloseable {
   private final boolean ownsBaseDir;
   private final Map<Integer, KeelConfig> configs = new LinkedHashMap<>();
   private final Map<Integer, KeelServer> running = new LinkedHashMap<>();
+  private final java.util.Set<Integer> spares = new java.util.TreeSet<>();
 
   private KeelTestCluster(Builder b) throws IOException {
     this.ownsBaseDir = b.baseDir == null;
     this.baseDir = ownsBaseDir ? Files.createTempDirectory("keel-test-") : b.baseDir;
-    int total = b.voters + b.observers;
-    List<Integer> ports = freePorts(total);
-    StringBuilder members = new StringBuilder();
-    for (int i = 1; i <= total; i++) {
-      members.append("server.").append(i).append("=127.0.0.1:").append(ports.get(i - 1))
-          .append(i > b.voters ? ":observer" : "").append('\n');
+    int members = b.voters + b.observers;
+    int spareVoters = b.spares;
+    List<Integer> ports = freePorts(members + spareVoters + b.spareObservers);
+    StringBuilder memberLines = new StringBuilder();
+    for (int i = 1; i <= members; i++) {
+      memberLines.append(serverLine(i, ports.get(i - 1), i > b.voters));
     }
-    for (int i = 1; i <= total; i++) {
+    for (int i = 1; i <= members + spareVoters + b.spareObservers; i++) {
+      String servers = i <= members ? memberLines.toString()
+          : memberLines + serverLine(i, ports.get(i - 1), i > members + spareVoters);
       String text = "id=" + i + "\n"
           + "dataDir=" + baseDir.resolve("node" + i) + "\n"
-          + members
+          + servers
           + "tickTime=" + b.tickTime + "\n"
           + "snapCount=" + b.snapCount + "\n"
           + "snapRetainCount=" + b.snapRetainCount + "\n"
@@ -64,7 +67,14 @@ public final class KeelTestCluster implements AutoCloseable {
           + "containerCheckIntervalMs=1000\n"
           + "watchHistory=" + b.watchHistory + "\n";
       configs.put(i, KeelConfig.parse(text, null));
+      if (i > members) {
+        spares.add(i);
+      }
     }
+  }
+
+  private static String serverLine(int id, int port, boolean observer) {
+    return "server." + id + "=127.0.0.1:" + port + (observer ? ":observer" : "") + "\n";
   }
 
   public static Builder builder() {
@@ -75,6 +85,8 @@ public final class KeelTestCluster implements AutoCloseable {
   public static final class Builder {
     private int voters = 3;
     private int observers = 0;
+    private int spares = 0;
+    private int spareObservers = 0;
     private long snapCount = 100_000;
     private int snapRetainCount = 3;
     private int maxDataBytes = 1024 * 1024;
@@ -87,6 +99,14 @@ public final class KeelTestCluster implements AutoCloseable {
 
     public Builder voters(int n) { this.voters = n; return this; }
     public Builder observers(int n) { this.observers = n; return this; }
+    /**
+     * Nodes configured but neither started nor members: each one's config lists the members and
+     * itself, as a node an operator prepares before adding it with a membership change. They get
+     * the ids after the voters and observers; {@link #start(int)} starts one.
+     */
+    public Builder spares(int n) { this.spares = n; return this; }
+    /** As {@link #spares}, configured as observers; their ids come after the spare voters'. */
+    public Builder spareObservers(int n) { this.spareObservers = n; return this; }
     public Builder snapCount(long n) { this.snapCount = n; return this; }
     public Builder snapRetainCount(int n) { this.snapRetainCount = n; return this; }
     public Builder maxDataBytes(int n) { this.maxDataBytes = n; return this; }
@@ -114,9 +134,10 @@ public final class KeelTestCluster implements AutoCloseable {
     }
   }
 
-  /** {@code host:port,...} of every node, voters and observers. */
+  /** {@code host:port,...} of every node, voters and observers (not the spares). */
   public String connectString() {
-    return configs.values().stream().map(c -> c.self().address()).collect(Collectors.joining(","));
+    return configs.entrySet().stream().filter(e -> !spares.contains(e.getKey()))
+        .map(e -> e.getValue().self().address()).collect(Collectors.joining(","));
   }
 
   /** {@code host:port} of one node. */
@@ -189,8 +210,12 @@ public final class KeelTestCluster implements AutoCloseable {
     start(id);
   }
 
+  /** Starts every node but the spares. */
   public void startAll() throws IOException {
     for (int id : configs.keySet()) {
+      if (spares.contains(id)) {
+        continue;
+      }
       start(id);
     }
   }
