@@ -118,8 +118,13 @@ public final class KeelAdmin implements AutoCloseable {
     });
   }
 
-  /** Removes a member; it keeps running until stopped, but no longer takes part. */
+  /**
+   * Removes a member; it keeps running until stopped, but no longer takes part. The leader first
+   * hands leadership to another voter: Ratis closes a leader's group once it has committed a
+   * configuration without itself, which would leave a Keel process serving nothing.
+   */
   public void removeNode(int id) {
+    handOverIfLeading(id);
     changeMembership("remove node " + id, conf -> {
       RaftPeer p = conf.require(id);
       if (conf.membership(p) == Membership.VOTER && conf.voters().size() == 1) {
@@ -141,8 +146,9 @@ public final class KeelAdmin implements AutoCloseable {
     });
   }
 
-  /** Makes a voter an observer. */
+  /** Makes a voter an observer; a leader first hands leadership to another voter. */
   public void demote(int id) {
+    handOverIfLeading(id);
     changeMembership("demote node " + id, conf -> {
       RaftPeer p = conf.require(id);
       if (conf.membership(p) == Membership.OBSERVER) {
@@ -203,6 +209,21 @@ public final class KeelAdmin implements AutoCloseable {
   @Override
   public void close() {
     probes.shutdownNow();
+  }
+
+  private void handOverIfLeading(int id) {
+    ClusterStatus s = status();
+    if (s.leader().map(NodeStatus::id).orElse(-1) != id) {
+      return;
+    }
+    // The most caught-up other voter takes over soonest.
+    Optional<NodeStatus> next = s.nodes().stream()
+        .filter(n -> n.id() != id && n.membership() == Membership.VOTER && n.reachable())
+        .max(Comparator.comparingLong(NodeStatus::appliedIndex));
+    if (next.isEmpty()) {
+      throw bad("node " + id + " leads and no other voter is reachable to take over");
+    }
+    transferLeadership(next.get().id());
   }
 
   private void restorePriorities(MembershipConf original) {

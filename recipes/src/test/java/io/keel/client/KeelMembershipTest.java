@@ -113,6 +113,24 @@ class KeelMembershipTest {
   }
 
   @Test
+  void removingTheLeaderHandsLeadershipOverFirst() throws Exception {
+    int leader = cluster.awaitLeader(Duration.ofSeconds(30));
+    admin.removeNode(leader);
+    awaitStatus(s -> s.node(leader).isEmpty() && s.leader().isPresent());
+    assertTrue(admin.status().leader().orElseThrow().id() != leader);
+    try (KeelClient client = KeelClient.connect(cluster.connectString())) {
+      client.create("/after-leader-removed", null, CreateMode.PERSISTENT);
+    }
+    // The old leader's process still serves its group, so it can simply be added back.
+    assertTrue(cluster.server(leader).isAlive());
+    admin.addNode(leader, cluster.address(leader), Membership.VOTER);
+    awaitStatus(s -> s.healthy() && s.nodes().size() == 4);
+    try (KeelClient client = KeelClient.connect(cluster.address(leader))) {
+      assertTrue(client.exists("/after-leader-removed").isPresent());
+    }
+  }
+
+  @Test
   void changesThatMakeNoSenseAreRefusedAndChangeNothing() {
     assertRefused(() -> admin.addNode(1, "127.0.0.1:1", Membership.VOTER),
         KeelException.Code.BADARGUMENTS, "node 1 is already a member");
