@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Process-level smoke test (DESIGN §10, layer 3): the scripts start a real local cluster, the CLI
-# talks to it, the leader is killed with kill -9, and the cluster goes on. The cluster is always
-# stopped on exit, and every process it ran must be gone afterwards.
+# Process-level smoke test (DESIGN §10, layer 3): the scripts start a real local cluster; the CLI
+# creates, reads, lists and watches a node; `cluster status` shows one leader; the leader is killed
+# with kill -9; status shows a new leader and the dead node unreachable; the data is still there;
+# the node comes back. The cluster is always stopped on exit, and no process it ran may be left.
 #
 #   scripts/smoke-test.sh        (needs ports 9871-9874 free; uses data/ and logs/)
 set -euo pipefail
@@ -12,7 +13,6 @@ cd "$KEEL_ROOT"
 
 passed=0
 pids=()
-declare -A log_start # NAME -> size of logs/NAME.log before this run: only newer lines count
 
 section() { printf '\n==== smoke: %s ====\n' "$*"; }
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
@@ -40,27 +40,26 @@ finish() {
 }
 trap finish EXIT
 
-# The running node whose server log shows the latest election won in this run (highest term),
-# or node1 if no log tells.
-leader_name() {
-  local log name term best="" best_term=-1
-  for log in "$KEEL_LOGS"/node*.log; do
-    name=$(basename "$log" .log)
-    term=$(tail -c "+$((${log_start[$name]:-0} + 1))" "$log" |
-      sed -n 's/.*changes role from *[A-Z]* to LEADER at term \([0-9]*\).*/\1/p' | tail -n 1)
-    if [[ -n $term ]] && ((term > best_term)) && "$here/keel-server.sh" status "conf/$name.cfg" >/dev/null; then
-      best=$name
-      best_term=$term
+# The node `keel cluster status` reports as leader (its first line: "Leader: node N, term T; ...").
+status_leader() {
+  keel --timeout 5s cluster status 2>/dev/null | sed -n '1s/^Leader: node \([0-9]*\),.*/\1/p'
+}
+
+# Waits up to $2 seconds until the status shows a leader other than $1 (empty: any); prints it.
+await_leader() {
+  local not=$1 deadline=$((SECONDS + $2)) leader
+  while true; do
+    leader=$(status_leader || true)
+    if [[ -n $leader && $leader != "$not" ]]; then
+      echo "$leader"
+      return 0
     fi
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
   done
-  echo "${best:-node1}"
 }
 
 section "starting the local cluster"
-for conf in conf/node*.cfg; do
-  name=$(basename "$conf" .cfg)
-  log_start[$name]=$(stat -c %s "$KEEL_LOGS/$name.log" 2>/dev/null || echo 0)
-done
 "$here/keel-cluster.sh" start
 for pid_file in "$KEEL_LOGS"/node*.pid; do
   pids+=("$(<"$pid_file")")
@@ -81,8 +80,37 @@ out=$(keel get /smoke)
 [[ $out == hello ]] || fail "get /smoke printed '$out', expected hello"
 ok "get /smoke prints hello"
 
+ls_out=$(keel ls /)
+[[ $ls_out == *smoke* ]] || fail "ls / printed '$ls_out', expected it to list smoke"
+ok "ls / lists smoke"
+
+section "watch"
+# watch prints one line per event; --count 1 ends it after the first. It has no "ready" line, so
+# the node is changed until the watch reports it (a change before the watch is set is not seen).
+watch_out="$KEEL_LOGS/smoke-watch.out"
+keel watch /smoke --count 1 >"$watch_out" 2>"$KEEL_LOGS/smoke-watch.err" &
+watch_pid=$!
+pids+=("$watch_pid")
+deadline=$((SECONDS + 30))
+while keel_pid_alive "$watch_pid"; do
+  ((SECONDS < deadline)) || fail "watch /smoke saw no change within 30 s: $(cat "$KEEL_LOGS/smoke-watch.err")"
+  keel set /smoke watched
+  sleep 0.5
+done
+wait "$watch_pid" || fail "watch exited $?: $(cat "$KEEL_LOGS/smoke-watch.err")"
+grep -Eq '^NodeDataChanged /smoke 0x[0-9a-f]+$' "$watch_out" || fail "watch printed '$(cat "$watch_out")'"
+ok "watch /smoke printed: $(cat "$watch_out")"
+
+section "cluster status"
+keel cluster status || fail "cluster status exited $? with every node up"
+leaders=$(keel cluster status -o json | grep -o '"role":"leader"' | wc -l)
+((leaders == 1)) || fail "cluster status shows $leaders leaders"
+victim_id=$(status_leader)
+[[ -n $victim_id ]] || fail "cluster status names no leader"
+ok "cluster status: exactly one leader, node $victim_id"
+
 section "kill -9 of the leader"
-victim=$(leader_name)
+victim=node$victim_id
 victim_pid=$(<"$KEEL_LOGS/$victim.pid")
 echo "killing $victim (pid $victim_pid) with SIGKILL"
 kill -9 "$victim_pid"
@@ -92,6 +120,17 @@ while keel_pid_alive "$victim_pid"; do
   sleep 0.1
 done
 ok "$victim killed"
+
+new_leader=$(await_leader "$victim_id" 60) || fail "no new leader within 60 s of the kill"
+set +e
+status_out=$(keel cluster status)
+rc=$?
+set -e
+echo "$status_out"
+((rc == 10)) || fail "cluster status exited $rc with a node down, expected 10"
+grep -Eq "^$victim_id +[^ ]+ +voter +- .* no: " <<<"$status_out" ||
+  fail "cluster status does not show node $victim_id unreachable"
+ok "cluster status: node $new_leader leads, node $victim_id is unreachable"
 
 section "the cluster goes on"
 keel --timeout 30s set /smoke again || fail "set /smoke again exited $?"

@@ -113,13 +113,14 @@ final class AdminReplies {
     return KeelException.create(code, null, what + " failed: " + why, t, null);
   }
 
-  /** One line on why a request failed. */
+  /** One line on why a request failed: the innermost cause that says something. */
   static String reason(Throwable t) {
-    Throwable e = t;
-    while (e.getCause() != null && e.getCause() != e && e.getMessage() == null) {
-      e = e.getCause();
+    String m = null;
+    for (Throwable e = t; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e.getMessage() != null && !e.getMessage().isBlank()) {
+        m = e.getMessage();
+      }
     }
-    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    return m.replaceAll("\\s+", " ").strip();
+    return m == null ? t.getClass().getSimpleName() : m.replaceAll("\\s+", " ").strip();
   }
 }
