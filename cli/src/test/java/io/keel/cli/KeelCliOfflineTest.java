@@ -34,14 +34,41 @@ class KeelCliOfflineTest {
     assertTrue(r.err().startsWith(start), r::toString);
   }
 
+  /** Every command and subcommand as its words, e.g. [cluster, status]; picocli's help excluded. */
+  static List<List<String>> allCommands() {
+    List<List<String>> all = new java.util.ArrayList<>();
+    collect(KeelCli.newCommandLine(), List.of(), all);
+    return all;
+  }
+
+  private static void collect(picocli.CommandLine cl, List<String> words, List<List<String>> all) {
+    cl.getSubcommands().forEach((name, sub) -> {
+      if (name.equals("help")) {
+        return;
+      }
+      List<String> path = new java.util.ArrayList<>(words);
+      path.add(name);
+      all.add(path);
+      collect(sub, path, all);
+    });
+  }
+
   @Test
   void everyCommandHasHelpAndVersion() {
-    for (String c : COMMANDS) {
-      Cli.Result help = Cli.run(c, "--help");
+    List<List<String>> all = allCommands();
+    assertTrue(all.contains(List.of("cluster", "transfer-leader")), all::toString);
+    for (List<String> c : all) {
+      String[] helpArgs = java.util.stream.Stream.concat(c.stream(), java.util.stream.Stream.of("--help"))
+          .toArray(String[]::new);
+      Cli.Result help = Cli.run(helpArgs);
       assertEquals(0, help.exitCode(), help::toString);
-      assertTrue(help.out().startsWith("Usage: keel " + c), help::toString);
+      assertTrue(help.out().startsWith("Usage: keel " + String.join(" ", c)), help::toString);
       assertTrue(help.out().contains("Exit codes:"), help::toString);
-      Cli.Result version = Cli.run(c, "--version");
+      assertTrue(help.out().contains("Example: keel ") || c.equals(List.of("server"))
+          || c.equals(List.of("bench")), () -> "no example in " + help);
+      String[] versionArgs = java.util.stream.Stream.concat(c.stream(), java.util.stream.Stream.of("--version"))
+          .toArray(String[]::new);
+      Cli.Result version = Cli.run(versionArgs);
       assertEquals(0, version.exitCode(), version::toString);
       assertTrue(version.out().startsWith("keel "), version::toString);
     }
