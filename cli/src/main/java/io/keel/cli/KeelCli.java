@@ -46,6 +46,8 @@ import picocli.CommandLine.Model.CommandSpec;
         SyncCommand.class,
         GetAllChildrenNumberCommand.class,
         GetEphemeralsCommand.class,
+        GetAclCommand.class,
+        SetAclCommand.class,
         WatchCommand.class,
         LockCommand.class,
         ElectCommand.class,

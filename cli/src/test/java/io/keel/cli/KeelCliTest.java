@@ -66,6 +66,33 @@ class KeelCliTest {
   }
 
   @Test
+  void getAclAndSetAclUseZkClisText() throws Exception {
+    ok("create", "/acl", "x");
+    assertEquals("'world,'anyone\n: cdrwa\n", ok("getAcl", "/acl").out());
+    assertEquals("", ok("setAcl", "/acl", "world:anyone:r,digest:bob:c2VjcmV0:cdrwa").out());
+    assertEquals("'world,'anyone\n: r\n'digest,'bob:c2VjcmV0\n: cdrwa\n",
+        ok("getAcl", "/acl").out());
+    List<String> withStat = lines(ok("getAcl", "-s", "/acl").out());
+    assertTrue(withStat.contains("aclVersion = 1"), withStat::toString);
+
+    var json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(ok("-o", "json", "getAcl", "/acl").out());
+    assertEquals("r", json.get("acl").get(0).get("perms").asText());
+    assertEquals("bob:c2VjcmV0", json.get("acl").get(1).get("id").asText());
+    assertEquals(1, json.get("stat").get("aversion").asInt());
+
+    fails(ExitCodes.BAD_VERSION, "keel: BADVERSION for /acl", "setAcl", "-v", "0", "/acl",
+        "world:anyone:cdrwa");
+    fails(ExitCodes.USAGE, "keel: ACL entry 'world:anyone' is not scheme:id:perms", "setAcl",
+        "/acl", "world:anyone");
+    fails(ExitCodes.USAGE, "keel: ACL entry 'world:anyone:rx' has permission 'x'", "setAcl",
+        "/acl", "world:anyone:rx");
+    fails(ExitCodes.NO_NODE, "keel: NONODE for /no-acl", "getAcl", "/no-acl");
+    // Refused changes changed nothing.
+    assertTrue(ok("getAcl", "/acl").out().startsWith("'world,'anyone\n: r\n"));
+  }
+
+  @Test
   void createGetSetStatDelete() {
     assertEquals("Created /crud\n", ok("create", "/crud", "hello").out());
     assertEquals("hello\n", ok("get", "/crud").out());
