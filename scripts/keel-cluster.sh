@@ -6,7 +6,8 @@
 # start   starts every node (scripts/keel-server.sh start), then waits up to 60 s until a leader
 #         is elected (a CLI command succeeds: it opens a session first, a write that needs a leader)
 # stop    stops every node
-# status  one line per node; exit 0 only if every node is running
+# status  one line per node, then `keel cluster status` (roles, terms, indexes) if any node runs;
+#         exit 0 only if every node is running
 set -euo pipefail
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 # shellcheck source=scripts/common.sh
@@ -61,10 +62,20 @@ stop() {
 }
 
 status() {
-  local conf rc=0
+  local conf rc=0 running=0
   for conf in "${confs[@]}"; do
-    "$here/keel-server.sh" status "$conf" || rc=3
+    if "$here/keel-server.sh" status "$conf"; then
+      running=1
+    else
+      rc=3
+    fi
   done
+  if ((running)); then
+    # What the nodes say about themselves: roles, terms, indexes (informative; the exit code
+    # stays about the processes).
+    echo
+    "$here/keel" --servers "${KEEL_SERVERS:-$(voters)}" --timeout 3s cluster status || true
+  fi
   return "$rc"
 }
 
