@@ -172,7 +172,7 @@ final class BenchCommand implements Callable<Integer> {
     String watcherServer = null;
     try {
       for (int i = 0; i < clients; i++) {
-        conns.add(cli.connect());
+        conns.add(cli.newSession());
       }
       conns.get(0).create(base, null, CreateMode.PERSISTENT);
       createdBase = true;
@@ -188,7 +188,7 @@ final class BenchCommand implements Callable<Integer> {
       if (type == Type.WATCH) {
         watch = new WatchLatency(base, keys, conns, payload);
         // A session of its own, so that every event crosses the network from its server.
-        watcher = cli.connect();
+        watcher = cli.newSession();
         // The setup's creates must be applied at its server before the watch, or they would
         // arrive as events during the run.
         watcher.sync(base);

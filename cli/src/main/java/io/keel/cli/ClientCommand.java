@@ -1,7 +1,10 @@
 package io.keel.cli;
 
 import io.keel.client.KeelClient;
+import io.keel.client.KeelException;
 import io.keel.client.Stat;
+import io.keel.client.Watcher;
+import io.keel.client.WatcherType;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -21,7 +24,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * A command that talks to a cluster: validates its arguments, connects with the global options,
- * runs, closes the session. Failures are thrown and turned into exit codes by {@link KeelCli}.
+ * runs, closes the session (in {@code keel shell}: uses the shell's session and leaves it open).
+ * Failures are thrown and turned into exit codes by {@link KeelCli}.
  */
 abstract class ClientCommand implements Callable<Integer> {
   @ParentCommand
@@ -33,8 +37,11 @@ abstract class ClientCommand implements Callable<Integer> {
   @Override
   public final Integer call() throws Exception {
     validate();
-    try (KeelClient client = cli.connect()) {
+    KeelClient client = cli.connect();
+    try {
       return run(client);
+    } finally {
+      cli.release(client);
     }
   }
 
@@ -42,6 +49,23 @@ abstract class ClientCommand implements Callable<Integer> {
   void validate() {}
 
   abstract int run(KeelClient client) throws Exception;
+
+  /**
+   * Takes this command's watch off the shell's session, which outlives the command: left behind,
+   * it would go on delivering events that no one reads. Outside the shell the watch ends with the
+   * command's own session. Best effort: a one-shot watch that fired, or a session that is gone,
+   * leaves nothing to remove.
+   */
+  void dropWatch(KeelClient client, String path, Watcher watcher, WatcherType type) {
+    if (!cli.inShell()) {
+      return;
+    }
+    try {
+      client.removeWatches(path, watcher, type);
+    } catch (KeelException e) {
+      // Nothing left to remove, or no session to remove it from.
+    }
+  }
 
   PrintWriter out() {
     return spec.commandLine().getOut();
@@ -74,6 +98,10 @@ abstract class ClientCommand implements Callable<Integer> {
       throw usage("missing the data: give it as an argument, - for stdin, or with --file");
     }
     if ("-".equals(argument)) {
+      if (cli.stdin() == null) {
+        throw usage("in the shell, stdin holds the commands: give the data as an argument "
+            + "or with --file");
+      }
       try {
         return cli.stdin().readAllBytes();
       } catch (IOException e) {

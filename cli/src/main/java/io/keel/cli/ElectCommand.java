@@ -2,6 +2,8 @@ package io.keel.cli;
 
 import io.keel.client.AddWatchMode;
 import io.keel.client.KeelClient;
+import io.keel.client.Watcher;
+import io.keel.client.WatcherType;
 import io.keel.recipes.election.LeaderElection;
 import io.keel.recipes.election.Leadership;
 import io.keel.recipes.election.LeadershipListener;
@@ -104,9 +106,20 @@ final class ElectCommand extends ClientCommand {
 
   private int listen(KeelClient client, BlockingQueue<Object> events) throws Exception {
     Object changed = new Object();
-    client.addWatch(path(), event -> events.add(changed), AddWatchMode.PERSISTENT);
+    Watcher watcher = event -> events.add(changed);
+    client.addWatch(path(), watcher, AddWatchMode.PERSISTENT);
     // Never started: only reads the line, as an observer.
     LeaderElection observer = new LeaderElection(client, path(), "keel-cli-listener");
+    try {
+      return observe(observer, events);
+    } finally {
+      dropWatch(client, path(), watcher, WatcherType.PERSISTENT);
+    }
+  }
+
+  /** Prints the leader now and at each change that the watch signals. */
+  private int observe(LeaderElection observer, BlockingQueue<Object> events)
+      throws InterruptedException {
     Optional<String> last = null;
     while (true) {
       Optional<String> leader = observer.currentLeaderId();

@@ -3,6 +3,8 @@ package io.keel.cli;
 import io.keel.client.KeelClient;
 import io.keel.client.NodeData;
 import io.keel.client.WatchedEvent;
+import io.keel.client.Watcher;
+import io.keel.client.WatcherType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -43,7 +45,18 @@ final class GetCommand extends ClientCommand {
   @Override
   int run(KeelClient client) throws InterruptedException {
     BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-    NodeData d = watch ? client.getData(path, events::add) : client.getData(path);
+    Watcher watcher = events::add;
+    try {
+      print(watch ? client.getData(path, watcher) : client.getData(path));
+      return watch ? Events.awaitOne(events, waitTimeout, path, out(), json()) : ExitCodes.OK;
+    } finally {
+      if (watch) {
+        dropWatch(client, path, watcher, WatcherType.DATA);
+      }
+    }
+  }
+
+  private void print(NodeData d) {
     if (json()) {
       Map<String, Object> j = Json.object();
       j.put("path", path);
@@ -56,6 +69,5 @@ final class GetCommand extends ClientCommand {
         printStat(out(), d.stat());
       }
     }
-    return watch ? Events.awaitOne(events, waitTimeout, path, out(), json()) : ExitCodes.OK;
   }
 }

@@ -49,8 +49,8 @@ final class IdCommand implements Callable<Integer> {
       KeelCli cli = (KeelCli) spec.root().userObject();
       boolean json = cli.output() == KeelCli.Output.JSON;
       List<Long> ids = new ArrayList<>();
-      try (KeelClient client = cli.connect();
-           SequentialIdGenerator ids0 = new SequentialIdGenerator(client, path)) {
+      KeelClient client = cli.connect();
+      try (SequentialIdGenerator ids0 = new SequentialIdGenerator(client, path)) {
         for (int i = 0; i < count; i++) {
           long id = ids0.next();
           ids.add(id);
@@ -58,6 +58,8 @@ final class IdCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(id);
           }
         }
+      } finally {
+        cli.release(client);
       }
       if (json) {
         Map<String, Object> j = Json.object();

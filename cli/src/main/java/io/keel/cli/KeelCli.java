@@ -103,8 +103,11 @@ public final class KeelCli implements Callable<Integer> {
     System.exit(code);
   }
 
-  /** Where {@code DATA} {@code -} is read from. */
+  /** Where {@code DATA} {@code -} is read from; null in the shell, whose stdin holds the lines. */
   private InputStream stdin = System.in;
+
+  /** The shell's session, shared by the commands of its lines; null outside the shell. */
+  private KeelClient session;
 
   /** The command tree with Keel's error handling; set out/err on it before executing. */
   public static CommandLine newCommandLine() {
@@ -113,8 +116,17 @@ public final class KeelCli implements Callable<Integer> {
 
   /** As {@link #newCommandLine()}, reading the data given as {@code -} from {@code stdin}. */
   public static CommandLine newCommandLine(InputStream stdin) {
+    return newCommandLine(stdin, null);
+  }
+
+  /**
+   * A tree for one line of {@code keel shell}: its commands use {@code session} instead of opening
+   * their own and leave it open. {@code stdin} may be null: then {@code DATA -} is refused.
+   */
+  static CommandLine newCommandLine(InputStream stdin, KeelClient session) {
     KeelCli root = new KeelCli();
     root.stdin = stdin;
+    root.session = session;
     CommandLine cl = new CommandLine(root);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(KeelCli::onUsageError);
@@ -133,10 +145,31 @@ public final class KeelCli implements Callable<Integer> {
   }
 
   /**
-   * A client connected with the global options; the caller closes it. Any failure to connect is
-   * a CONNECTIONLOSS (exit 7), whatever the transport threw.
+   * The session a command works with: the shell's when it runs in {@code keel shell}, else a new
+   * one. Give it back with {@link #release}, never close it directly.
    */
   KeelClient connect() {
+    return session != null ? session : newSession();
+  }
+
+  /** Closes {@code client} unless it is the shell's session, which outlives the command. */
+  void release(KeelClient client) {
+    if (client != session) {
+      client.close();
+    }
+  }
+
+  /** True in {@code keel shell}, where the commands share one session. */
+  boolean inShell() {
+    return session != null;
+  }
+
+  /**
+   * A new session with the global options, also in the shell (bench needs sessions of its own);
+   * the caller closes it. Any failure to connect is a CONNECTIONLOSS (exit 7), whatever the
+   * transport threw.
+   */
+  KeelClient newSession() {
     try {
       return KeelClient.builder(servers).requestTimeout(timeout).connectTimeout(timeout).build();
     } catch (KeelException e) {

@@ -4,6 +4,8 @@ import io.keel.client.Children;
 import io.keel.client.KeelClient;
 import io.keel.client.KeelException;
 import io.keel.client.WatchedEvent;
+import io.keel.client.Watcher;
+import io.keel.client.WatcherType;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -69,8 +71,18 @@ final class LsCommand extends ClientCommand {
       return ExitCodes.OK;
     }
     BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-    Children c = watch ? client.getChildrenWithStat(path, events::add)
-        : client.getChildrenWithStat(path);
+    Watcher watcher = events::add;
+    try {
+      print(watch ? client.getChildrenWithStat(path, watcher) : client.getChildrenWithStat(path));
+      return watch ? Events.awaitOne(events, waitTimeout, path, out(), json()) : ExitCodes.OK;
+    } finally {
+      if (watch) {
+        dropWatch(client, path, watcher, WatcherType.CHILDREN);
+      }
+    }
+  }
+
+  private void print(Children c) {
     if (json()) {
       Map<String, Object> j = Json.object();
       j.put("path", path);
@@ -83,7 +95,6 @@ final class LsCommand extends ClientCommand {
         printStat(out(), c.stat());
       }
     }
-    return watch ? Events.awaitOne(events, waitTimeout, path, out(), json()) : ExitCodes.OK;
   }
 
   /** Breadth first, as zkCli's ls -R; a node deleted while we walk is skipped. */

@@ -3,6 +3,8 @@ package io.keel.cli;
 import io.keel.client.AddWatchMode;
 import io.keel.client.KeelClient;
 import io.keel.client.WatchedEvent;
+import io.keel.client.Watcher;
+import io.keel.client.WatcherType;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import picocli.CommandLine.Command;
@@ -40,8 +42,18 @@ final class WatchCommand extends ClientCommand {
   @Override
   int run(KeelClient client) {
     BlockingQueue<WatchedEvent> events = new LinkedBlockingQueue<>();
-    client.addWatch(path, events::add,
+    Watcher watcher = events::add;
+    client.addWatch(path, watcher,
         recursive ? AddWatchMode.PERSISTENT_RECURSIVE : AddWatchMode.PERSISTENT);
+    try {
+      return print(events);
+    } finally {
+      dropWatch(client, path, watcher,
+          recursive ? WatcherType.PERSISTENT_RECURSIVE : WatcherType.PERSISTENT);
+    }
+  }
+
+  private int print(BlockingQueue<WatchedEvent> events) {
     for (int seen = 0; count == null || seen < count; seen++) {
       WatchedEvent e;
       try {
