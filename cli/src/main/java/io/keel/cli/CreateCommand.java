@@ -21,7 +21,8 @@ final class CreateCommand extends ClientCommand {
   boolean sequential;
 
   @Option(names = "-e", description = {"Ephemeral: owned by this command's session. The session "
-      + "closes when keel exits, so the node is deleted at once; useful only to test.",
+      + "closes when keel exits, so the node is deleted at once; useful only to test. In keel "
+      + "shell the session is the shell's: the node lives until the shell exits.",
       "Applications keep ephemerals alive with a KeelClient."})
   boolean ephemeral;
 

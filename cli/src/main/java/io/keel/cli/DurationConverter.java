@@ -54,6 +54,15 @@ public final class DurationConverter implements ITypeConverter<Duration> {
     return total;
   }
 
+  /** The shortest form that {@link #convert} reads back: 10s, 1500ms (ISO-8601 below 1 ms). */
+  static String format(Duration d) {
+    if (d.getNano() % 1_000_000 != 0) {
+      return d.toString();
+    }
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
+  }
+
   private static TypeConversionException invalid(String value) {
     return new TypeConversionException("'" + value
         + "' is not a duration such as 500ms, 5s, 2m, 1h30m or PT10S");

@@ -56,11 +56,6 @@ final class Events {
     };
   }
 
-  private static String format(Duration d) {
-    long ms = d.toMillis();
-    return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
-  }
-
   /** True if no event can follow this one. */
   static boolean isLast(WatchedEvent e) {
     return e.type() == WatchedEvent.Type.SESSION_EXPIRED
@@ -80,7 +75,7 @@ final class Events {
         : events.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
     if (e == null) {
       throw KeelException.create(KeelException.Code.OPERATIONTIMEOUT, path,
-          "no watch event within " + format(timeout));
+          "no watch event within " + DurationConverter.format(timeout));
     }
     out.println(json ? json(e) : zkLine(e));
     out.flush();

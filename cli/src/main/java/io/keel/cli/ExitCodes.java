@@ -26,6 +26,7 @@ import java.util.Map;
  *       {@code elect} held or watched an election</td></tr>
  *   <tr><td>10</td><td>{@code cluster status}: the cluster answered, but without a leader or with
  *       a member that did not answer</td></tr>
+ *   <tr><td>130</td><td>interrupted (Ctrl-C)</td></tr>
  * </table>
  */
 public final class ExitCodes {
@@ -45,6 +46,11 @@ public final class ExitCodes {
   public static final int SESSION_LOST = 9;
   /** {@code cluster status}: some member did not answer, or no leader did. */
   public static final int DEGRADED = 10;
+  /**
+   * Interrupted, as shells report Ctrl-C (128 + SIGINT). From the command line the signal ends
+   * the JVM with it; in {@code keel shell} it stops the running command and the shell goes on.
+   */
+  public static final int INTERRUPTED = 130;
 
   /** The "Exit codes:" section of every command's help. */
   static final Map<String, String> HELP = help();
@@ -79,6 +85,7 @@ public final class ExitCodes {
     m.put("8", "any other Keel error (NOCHILDRENFOREPHEMERALS, NOAUTH, SESSIONEXPIRED, ...)");
     m.put("9", "session lost while lock ran its command (killed) or elect was holding/listening");
     m.put("10", "cluster status: a member did not answer, or no leader did");
+    m.put("130", "interrupted (Ctrl-C)");
     return m;
   }
 }

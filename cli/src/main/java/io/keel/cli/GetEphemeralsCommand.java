@@ -10,8 +10,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "getEphemerals", sortOptions = false,
     description = {"Prints the ephemeral nodes of this command's own session whose path starts "
         + "with PATH, as [/a, /b].",
-        "As in ZooKeeper, this is the session of the command itself, which is new: the answer "
-            + "is always [] from the shell. It is not a listing of other sessions' ephemerals.",
+        "As in ZooKeeper, this is the session of the command itself: from the system shell a "
+            + "new one, so the answer is always []; in keel shell the shell's session, so the "
+            + "ephemerals created in it. It is not a listing of other sessions' ephemerals.",
         "Example: keel getEphemerals /workers"})
 final class GetEphemeralsCommand extends ClientCommand {
   @Parameters(paramLabel = "PATH", arity = "0..1", defaultValue = "/",

@@ -55,6 +55,7 @@ import picocli.CommandLine.Model.CommandSpec;
         ClusterCommand.class,
         SnapshotCommand.class,
         BenchCommand.class,
+        ShellCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class KeelCli implements Callable<Integer> {
@@ -212,6 +213,14 @@ public final class KeelCli implements Callable<Integer> {
     return output;
   }
 
+  String servers() {
+    return servers;
+  }
+
+  boolean verbose() {
+    return verbose;
+  }
+
   private static void addExitCodeHelp(CommandLine cl) {
     cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n")
         .exitCodeList(ExitCodes.HELP);
@@ -235,6 +244,10 @@ public final class KeelCli implements Callable<Integer> {
     if (e instanceof KeelException k) {
       err.println("keel: " + oneLine(k.getMessage()));
       code = ExitCodes.of(k.code());
+    } else if (e instanceof InterruptedException) {
+      // Ctrl-C in keel shell stops the command only (outside it, the signal ends the JVM).
+      err.println("keel: interrupted");
+      code = ExitCodes.INTERRUPTED;
     } else {
       err.println("keel: " + oneLine(String.valueOf(e)));
       code = ExitCodes.ERROR;

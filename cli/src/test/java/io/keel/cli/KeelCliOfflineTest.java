@@ -24,7 +24,7 @@ import picocli.CommandLine.TypeConversionException;
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class KeelCliOfflineTest {
   static final List<String> COMMANDS =
-      List.of("server", "create", "get", "set", "stat", "ls", "delete", "bench");
+      List.of("server", "create", "get", "set", "stat", "ls", "delete", "bench", "shell");
 
   @TempDir
   Path dir;
@@ -180,9 +180,10 @@ class KeelCliOfflineTest {
       assertTrue(e >= 0 && e <= 8, c + " -> " + e);
       assertEquals(c == Code.OK, e == 0, c::toString);
     }
-    // 9 (SESSION_LOST) and 10 (DEGRADED) come from no error code: lock and elect exit 9 when the
-    // session ends, cluster status exits 10 when a member or the leader is missing.
-    assertEquals(11, ExitCodes.HELP.size());
+    // 9 (SESSION_LOST), 10 (DEGRADED) and 130 (INTERRUPTED) come from no error code: lock and elect
+    // exit 9 when the session ends, cluster status 10 when a member or the leader is missing, and a
+    // command stopped by Ctrl-C in keel shell 130.
+    assertEquals(12, ExitCodes.HELP.size());
   }
 
   @Test
@@ -195,6 +196,15 @@ class KeelCliOfflineTest {
     assertEquals(Duration.ofDays(1), d.convert("1d"));
     assertEquals(Duration.ofSeconds(10), d.convert("PT10S"));
     assertEquals(Duration.ofSeconds(10), d.convert(" 10S "));
+  }
+
+  /** The shell hands its --timeout to each line as text: what format writes must read back. */
+  @ParameterizedTest
+  @ValueSource(strings = {"10s", "1500ms", "1m30s", "2h", "PT0.0005S"})
+  void formattedDurationsReadBack(String text) {
+    DurationConverter d = new DurationConverter();
+    Duration duration = d.convert(text);
+    assertEquals(duration, d.convert(DurationConverter.format(duration)));
   }
 
   @ParameterizedTest
