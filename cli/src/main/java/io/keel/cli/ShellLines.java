@@ -38,6 +38,9 @@ final class ShellLines {
 
   private static final List<String> QUIT = List.of("quit", "exit");
 
+  /** Commands for the system shell: a server, a shell in the shell, bash completion. */
+  private static final List<String> NOT_IN_SHELL = List.of("shell", "server", "generate-completion");
+
   /** The options that belong to the session, so to the shell as a whole. */
   private static final List<String> SESSION_OPTIONS = List.of("--servers", "--timeout");
 
@@ -128,7 +131,7 @@ final class ShellLines {
 
   private CommandLine tree() {
     CommandLine tree = KeelCli.newCommandLine(null, session);
-    for (String name : List.of("shell", "server")) {
+    for (String name : NOT_IN_SHELL) {
       tree.getCommandSpec().removeSubcommand(name);
       tree.addSubcommand(name, new NotInShell());
     }
