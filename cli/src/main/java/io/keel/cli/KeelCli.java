@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -57,7 +56,7 @@ import picocli.CommandLine.Model.CommandSpec;
         SnapshotCommand.class,
         BenchCommand.class,
         ShellCommand.class,
-        AutoComplete.GenerateCompletion.class,
+        CompletionCommand.class,
         CommandLine.HelpCommand.class,
     })
 public final class KeelCli implements Callable<Integer> {

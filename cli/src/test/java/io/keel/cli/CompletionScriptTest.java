@@ -49,6 +49,16 @@ class CompletionScriptTest {
   }
 
   @Test
+  void itsHelpSaysHowToInstallItLikeEveryCommandsHelp() {
+    Cli.Result help = Cli.run("generate-completion", "--help");
+    assertEquals(0, help.exitCode(), help::toString);
+    assertTrue(help.out().contains("source <(keel generate-completion)"), help::toString);
+    assertTrue(help.out().contains("Example: keel generate-completion"), help::toString);
+    assertTrue(help.out().contains("Exit codes:"), help::toString);
+    assertTrue(Cli.run("generate-completion", "--version").out().startsWith("keel "));
+  }
+
+  @Test
   void sourcedInBashItDefinesTheCompletionOfKeel() throws Exception {
     Optional<Path> bash = onPath("bash");
     Assumptions.assumeTrue(bash.isPresent(), "no bash on PATH");
