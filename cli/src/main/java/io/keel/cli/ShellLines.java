@@ -39,7 +39,8 @@ final class ShellLines {
   private static final List<String> QUIT = List.of("quit", "exit");
 
   /** Commands for the system shell: a server, a shell in the shell, bash completion. */
-  private static final List<String> NOT_IN_SHELL = List.of("shell", "server", "generate-completion");
+  private static final List<String> NOT_IN_SHELL =
+      List.of("shell", "server", "generate-completion");
 
   /** The options that belong to the session, so to the shell as a whole. */
   private static final List<String> SESSION_OPTIONS = List.of("--servers", "--timeout");
@@ -118,7 +119,7 @@ final class ShellLines {
     };
   }
 
-  /** A notice of a change of the session's state, for the user; null when there is nothing to say. */
+  /** A notice of a change of the session's state for the user; null: nothing to say. */
   static String notice(ConnectionState state) {
     return switch (state) {
       case SUSPENDED -> "keel: connection SUSPENDED: the cluster does not answer; retrying";
