@@ -117,6 +117,10 @@ final class AdminReplies {
   static String reason(Throwable t) {
     String m = null;
     for (Throwable e = t; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e instanceof java.net.ConnectException) {
+        // Netty's wording is "finishConnect(..) failed with error(-111): Connection refused".
+        return "connection refused";
+      }
       if (e.getMessage() != null && !e.getMessage().isBlank()) {
         m = e.getMessage();
       }
