@@ -53,6 +53,11 @@ class KeelMembershipTest {
     cluster.start(5);
     cluster.start(6);
     try {
+      // Waiting to be added, past several election timeouts (1-2 s here): a joining node must not
+      // campaign. The leader answers a stranger's vote request by telling it to shut down; a
+      // follower answering first saves it, so only several elections make the failure likely.
+      await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(15))
+          .until(() -> cluster.server(5).isAlive() && cluster.server(6).isAlive());
       admin.addNode(5, cluster.address(5), Membership.VOTER);
       admin.addNode(6, cluster.address(6), Membership.OBSERVER);
       awaitStatus(s -> s.nodes().size() == 6 && s.healthy());

@@ -41,6 +41,8 @@ import java.util.function.Function;
  * electionTimeoutMaxMs=2000
  * requestTimeoutMs=3000              Raft RPC timeout between servers
  * clusterName=keel                   names the Raft group; nodes of one cluster must agree
+ * initialClusterState=new            new: the server.N lines are the cluster's first members;
+ *                                    existing: this node joins a running cluster (keel cluster add)
  * </pre>
  */
 public final class KeelConfig {
@@ -71,7 +73,7 @@ public final class KeelConfig {
       "id", "dataDir", "tickTime", "minSessionTimeout", "maxSessionTimeout", "snapCount",
       "snapRetainCount", "maxDataBytes", "containerCheckIntervalMs", "electionTimeoutMinMs",
       "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes",
-      "snapshotOnStop", "watchHistory", "notifyFollowersOfCommits");
+      "snapshotOnStop", "watchHistory", "notifyFollowersOfCommits", "initialClusterState");
 
   private final int id;
   private final Path dataDir;
@@ -89,6 +91,7 @@ public final class KeelConfig {
   private final String clusterName;
   private final long logSegmentSizeBytes;
   private final boolean snapshotOnStop;
+  private final boolean joining;
   private final int watchHistory;
   private final boolean notifyFollowersOfCommits;
 
@@ -158,6 +161,11 @@ public final class KeelConfig {
           + maxRequestBytes());
     }
     this.snapshotOnStop = booleanValue(scalars, "snapshotOnStop", true);
+    String state = scalars.getOrDefault("initialClusterState", "new");
+    if (!state.equals("new") && !state.equals("existing")) {
+      throw new ConfigException("initialClusterState '" + state + "' must be new or existing");
+    }
+    this.joining = state.equals("existing");
     this.clusterName = scalars.getOrDefault("clusterName", "keel");
     if (!clusterName.matches("[A-Za-z0-9._-]{1,64}")) {
       throw new ConfigException("clusterName '" + clusterName
@@ -300,6 +308,12 @@ public final class KeelConfig {
   public long logSegmentSizeBytes() { return logSegmentSizeBytes; }
   public boolean snapshotOnStop() { return snapshotOnStop; }
 
+  /**
+   * True ({@code initialClusterState=existing}) when this node is new to a running cluster and
+   * waits to be added by a membership change; matters only while its dataDir is empty.
+   */
+  public boolean joining() { return joining; }
+
   /** The largest write the leader accepts, in bytes: maxDataBytes plus the overhead allowance. */
   public int maxRequestBytes() {
     return maxDataBytes + REQUEST_OVERHEAD_BYTES;
@@ -322,7 +336,8 @@ public final class KeelConfig {
         + electionTimeoutMaxMs + "] requestTimeoutMs=" + requestTimeoutMs
         + " containerCheckIntervalMs=" + containerCheckIntervalMs + " watchHistory=" + watchHistory
         + " notifyFollowersOfCommits=" + notifyFollowersOfCommits
-        + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop);
+        + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop
+        + " initialClusterState=" + (joining ? "existing" : "new"));
     return String.join("\n  ", lines);
   }
 }

@@ -60,6 +60,15 @@ public final class KeelServer implements AutoCloseable {
   public static KeelServer start(KeelConfig config) throws IOException {
     Files.createDirectories(config.dataDir());
     RaftGroup group = groupOf(config);
+    RaftGroup startGroup = group;
+    boolean fresh = !Files.exists(config.dataDir().resolve(group.getGroupId().getUuid().toString()));
+    if (config.joining() && fresh && config.self().role() == Role.VOTER) {
+      // A voter that knows the members campaigns among them before it is one of them, and Ratis
+      // shuts down a candidate the members do not know. With no members it waits for the
+      // leader, which contacts it once a membership change adds it. (An observer never
+      // campaigns, and one started without itself as a member would never serve.)
+      startGroup = RaftGroup.valueOf(group.getGroupId());
+    }
     int maxRequestBytes = config.maxRequestBytes();
     KeelStateMachine sm = new KeelStateMachine(new KeelStateMachine.Settings(
         config.maxDataBytes(), maxRequestBytes,
@@ -67,7 +76,7 @@ public final class KeelServer implements AutoCloseable {
         config.tickTime(), config.containerCheckIntervalMs(), config.watchHistory()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(peerId(config.id()))
-        .setGroup(group)
+        .setGroup(startGroup)
         .setStateMachine(sm)
         .setProperties(properties(config, maxRequestBytes))
         // FORMAT (the default) refuses to start on an existing dataDir.

@@ -65,7 +65,8 @@ public final class KeelTestCluster implements AutoCloseable {
           + "logSegmentSizeBytes=" + b.logSegmentSizeBytes + "\n"
           + "snapshotOnStop=" + b.snapshotOnStop + "\n"
           + "containerCheckIntervalMs=1000\n"
-          + "watchHistory=" + b.watchHistory + "\n";
+          + "watchHistory=" + b.watchHistory + "\n"
+          + (i > members ? "initialClusterState=existing\n" : "");
       configs.put(i, KeelConfig.parse(text, null));
       if (i > members) {
         spares.add(i);
