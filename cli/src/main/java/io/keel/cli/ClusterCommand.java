@@ -120,8 +120,8 @@ final class ClusterCommand implements Callable<Integer> {
 
   @Command(name = "add", sortOptions = false,
       description = {"Adds a node as a voter (or an observer with --observer). Start the node "
-          + "first, with a config whose server.N lines list the members and itself; the change "
-          + "commits once it has caught up with the log.",
+          + "first, with a config whose server.N lines list the members and itself and that says "
+          + "initialClusterState=existing; the change commits once it has caught up with the log.",
           "Example: keel cluster add 5 10.0.0.5:9871 --observer"})
   static final class Add extends AdminCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The new node's id (its server.N).")

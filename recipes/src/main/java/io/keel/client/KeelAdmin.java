@@ -37,8 +37,9 @@ import org.apache.ratis.util.TimeDuration;
  * <p>Membership changes go to the leader as one Raft configuration change each, compared and set
  * against the configuration read just before, so two operators' concurrent changes cannot
  * overwrite each other: the second fails with {@code RECONFIGINPROGRESS}. A node to be added must
- * be running first (started with a config that lists it); the change commits once it has caught
- * up, and fails with {@code NEWCONFIGNOQUORUM} if it does not within the timeout.
+ * be running first, started with a config that lists the members and itself and says
+ * {@code initialClusterState=existing}; the change commits once it has caught up, and fails with
+ * {@code NEWCONFIGNOQUORUM} if it does not within the timeout.
  *
  * <p>Thread-safe; every method blocks for at most about the timeout given to {@link #connect}.
  * Failures are {@link KeelException}s: {@code BADARGUMENTS} for a change that makes no sense
