@@ -1,5 +1,6 @@
 package io.keel.cli;
 
+import io.keel.client.Acl;
 import io.keel.client.CreateMode;
 import io.keel.client.CreateOptions;
 import io.keel.client.Created;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** zkCli's {@code create [-s] [-e] [-c] [-t ttl] path [data]}. */
+/** zkCli's {@code create [-s] [-e] [-c] [-t ttl] path [data] [acl]}. */
 @Command(name = "create", sortOptions = false,
     description = {"Creates a node and prints \"Created <path>\" (the actual path, with any "
         + "sequential suffix).",
@@ -43,6 +44,11 @@ final class CreateCommand extends ClientCommand {
       description = "Data, as UTF-8; - reads it from stdin, bytes as they are (default: empty).")
   String data;
 
+  @Parameters(index = "2", arity = "0..1", paramLabel = "ACL",
+      description = "scheme:id:perms[,...] as for setAcl (default world:anyone:cdrwa); needs DATA "
+          + "before it ('' for none). Stored, not yet enforced.")
+  String aclText;
+
   private byte[] bytes;
 
   @Override
@@ -57,11 +63,20 @@ final class CreateCommand extends ClientCommand {
       throw usage("-t must be a positive number of milliseconds, got " + ttlMs);
     }
     bytes = data(data, file, false);
+    if (aclText != null) {
+      try {
+        acl = AclText.parse(aclText);
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
+      }
+    }
   }
+
+  private List<Acl> acl = List.of();
 
   @Override
   int run(KeelClient client) {
-    CreateOptions options = ttlMs == null ? CreateOptions.DEFAULT : new CreateOptions(List.of(), ttlMs);
+    CreateOptions options = new CreateOptions(acl, ttlMs == null ? 0 : ttlMs);
     Created created = client.create(path, bytes, mode(), options);
     if (json()) {
       Map<String, Object> j = Json.object();

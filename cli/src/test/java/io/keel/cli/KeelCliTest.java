@@ -88,6 +88,11 @@ class KeelCliTest {
     fails(ExitCodes.USAGE, "keel: ACL entry 'world:anyone:rx' has permission 'x'", "setAcl",
         "/acl", "world:anyone:rx");
     fails(ExitCodes.NO_NODE, "keel: NONODE for /no-acl", "getAcl", "/no-acl");
+    ok("create", "/acl-born", "", "ip:10.0.0.1:cdrwa,world:anyone:r");
+    assertEquals("'ip,'10.0.0.1\n: cdrwa\n'world,'anyone\n: r\n", ok("getAcl", "/acl-born").out());
+    fails(ExitCodes.USAGE, "keel: ACL entry 'anyone' is not scheme:id:perms", "create", "/acl-bad",
+        "x", "anyone");
+    fails(ExitCodes.NO_NODE, "keel: NONODE for /acl-bad", "get", "/acl-bad");
     // Refused changes changed nothing.
     assertTrue(ok("getAcl", "/acl").out().startsWith("'world,'anyone\n: r\n"));
   }
