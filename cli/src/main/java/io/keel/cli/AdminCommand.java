@@ -49,23 +49,6 @@ abstract class AdminCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  /** Reports a membership change: one line of text, or a JSON object naming it. */
-  int done(String change, int id, String text, io.keel.client.NodeStatus.Membership membership) {
-    if (json()) {
-      java.util.Map<String, Object> j = Json.object();
-      j.put("change", change);
-      j.put("id", id);
-      if (membership != null) {
-        j.put("membership", ClusterCommand.lower(membership));
-      }
-      j.put("done", true);
-      out().println(Json.write(j));
-    } else {
-      out().println(text);
-    }
-    return ExitCodes.OK;
-  }
-
   static void requireNodeId(AdminCommand c, int id) {
     if (id < 1) {
       throw c.usage("node ID must be a positive number (N of server.N in the config), got " + id);

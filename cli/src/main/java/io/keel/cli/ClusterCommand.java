@@ -123,10 +123,7 @@ final class ClusterCommand implements Callable<Integer> {
           + "first, with a config whose server.N lines list the members and itself and that says "
           + "initialClusterState=existing; the change commits once it has caught up with the log.",
           "Example: keel cluster add 5 10.0.0.5:9871 --observer"})
-  static final class Add extends AdminCommand {
-    @Parameters(index = "0", paramLabel = "ID", description = "The new node's id (its server.N).")
-    int id;
-
+  static final class Add extends NodeChange {
     @Parameters(index = "1", paramLabel = "HOST:PORT", description = "The node's address.")
     String address;
 
@@ -134,77 +131,57 @@ final class ClusterCommand implements Callable<Integer> {
     boolean observer;
 
     @Override
-    void validate() {
-      requireNodeId(this, id);
-    }
-
-    @Override
     int run(KeelAdmin admin) {
       Membership as = observer ? Membership.OBSERVER : Membership.VOTER;
       admin.addNode(id, address, as);
-      return done("add", id, "Added node " + id + " (" + address + ") as " + article(as), as);
+      return done("Added node " + id + " (" + address + ") as " + article(as), as);
     }
   }
 
   @Command(name = "remove", description = {"Removes a member. The node keeps running until you "
       + "stop it, but no longer takes part.", "Example: keel cluster remove 3"})
-  static final class Remove extends AdminCommand {
-    @Parameters(paramLabel = "ID")
-    int id;
-
-    @Override
-    void validate() {
-      requireNodeId(this, id);
-    }
-
+  static final class Remove extends NodeChange {
     @Override
     int run(KeelAdmin admin) {
       admin.removeNode(id);
-      return done("remove", id, "Removed node " + id, null);
+      return done("Removed node " + id, null);
     }
   }
 
   @Command(name = "promote", description = {"Makes an observer a voter.",
       "Example: keel cluster promote 4"})
-  static final class Promote extends AdminCommand {
-    @Parameters(paramLabel = "ID")
-    int id;
-
-    @Override
-    void validate() {
-      requireNodeId(this, id);
-    }
-
+  static final class Promote extends NodeChange {
     @Override
     int run(KeelAdmin admin) {
       admin.promote(id);
-      return done("promote", id, "Node " + id + " is now a voter", Membership.VOTER);
+      return done("Node " + id + " is now a voter", Membership.VOTER);
     }
   }
 
   @Command(name = "demote", description = {"Makes a voter an observer: it stops counting toward "
       + "the quorum at once, and takes the observer role at its next restart.",
       "Example: keel cluster demote 3"})
-  static final class Demote extends AdminCommand {
-    @Parameters(paramLabel = "ID")
-    int id;
-
-    @Override
-    void validate() {
-      requireNodeId(this, id);
-    }
-
+  static final class Demote extends NodeChange {
     @Override
     int run(KeelAdmin admin) {
       admin.demote(id);
-      return done("demote", id, "Node " + id + " is now an observer", Membership.OBSERVER);
+      return done("Node " + id + " is now an observer", Membership.OBSERVER);
     }
   }
 
   @Command(name = "transfer-leader", description = {"Makes voter ID the leader, and waits until "
       + "it is.", "Example: keel cluster transfer-leader 2"})
-  static final class TransferLeader extends AdminCommand {
-    @Parameters(paramLabel = "ID")
+  static final class TransferLeader extends NodeChange {
+    @Override
+    int run(KeelAdmin admin) {
+      admin.transferLeadership(id);
+      return done("Node " + id + " is the leader", null);
+    }
+  }
+
+  /** A change to node ID's part in the cluster: checks the ID, reports the change. */
+  abstract static class NodeChange extends AdminCommand {
+    @Parameters(index = "0", paramLabel = "ID", description = "The node's id (its server.N).")
     int id;
 
     @Override
@@ -212,10 +189,21 @@ final class ClusterCommand implements Callable<Integer> {
       requireNodeId(this, id);
     }
 
-    @Override
-    int run(KeelAdmin admin) {
-      admin.transferLeadership(id);
-      return done("transfer-leader", id, "Node " + id + " is the leader", null);
+    /** One line of text, or a JSON object naming the change (the command's name) and the node. */
+    int done(String text, Membership membership) {
+      if (json()) {
+        Map<String, Object> j = Json.object();
+        j.put("change", spec.name());
+        j.put("id", id);
+        if (membership != null) {
+          j.put("membership", lower(membership));
+        }
+        j.put("done", true);
+        out().println(Json.write(j));
+      } else {
+        out().println(text);
+      }
+      return ExitCodes.OK;
     }
   }
 
