@@ -192,7 +192,16 @@ public final class KeelAdmin implements AutoCloseable {
    * (zxid) the snapshot covers.
    */
   public long snapshot(int id) {
-    RaftPeer p = readConf().require(id);
+    // A node snapshots on its own: no leader is needed, so the last known members will do,
+    // asked again only when they do not include the node.
+    RaftPeerId peerId = AdminReplies.peerId(id);
+    if (group.getPeer(peerId) == null) {
+      status();
+    }
+    RaftPeer p = group.getPeer(peerId);
+    if (p == null) {
+      throw bad("node " + id + " is not a member of the cluster");
+    }
     RaftProperties props = new RaftProperties();
     RaftClientConfigKeys.Rpc.setRequestTimeout(props,
         TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));

@@ -112,6 +112,31 @@ class KeelAdminTest {
   }
 
   @Test
+  void aNodeSnapshotsWithoutALeader() throws Exception {
+    long written;
+    try (KeelClient client = KeelClient.connect(cluster.connectString())) {
+      written = client.setData("/", "before-quorum-loss".getBytes(), -1).mzxid();
+    }
+    int leader = cluster.awaitLeader(Duration.ofSeconds(30));
+    int follower = leader % 3 + 1;
+    int survivor = 6 - leader - follower;
+    await().atMost(Duration.ofSeconds(30)).until(() -> admin.status().nodes().stream()
+        .allMatch(n -> n.appliedIndex() >= written));
+    cluster.stop(leader);
+    cluster.stop(follower);
+    try {
+      assertTrue(admin.status().leader().isEmpty());
+      for (int id : List.of(survivor, 4)) {
+        assertTrue(admin.snapshot(id) >= written, "node " + id);
+      }
+    } finally {
+      cluster.start(leader);
+      cluster.start(follower);
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> admin.status().healthy());
+  }
+
+  @Test
   void leadershipMovesToTheNodeAskedForAndStaysThere() {
     int leader = cluster.awaitLeader(Duration.ofSeconds(30));
     for (int round = 0; round < 2; round++) {
