@@ -35,7 +35,7 @@ final class ClusterCommand implements Callable<Integer> {
 
   @Command(name = "status", sortOptions = false,
       description = {"Asks every member (voters and observers) how it is, like zkServer.sh status "
-          + "for the whole cluster at once: its role, term, applied and committed index (zxid), "
+          + "for the whole cluster at once: its role, term, applied and committed Raft log index, "
           + "newest snapshot, and whether it answered. Exits 0 when a leader and every member "
           + "answered, 10 when some did not, 7 when none did.",
           "Example: keel cluster status"})

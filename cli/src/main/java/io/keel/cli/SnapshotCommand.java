@@ -27,8 +27,8 @@ final class SnapshotCommand implements Callable<Integer> {
 
   @Command(name = "create", sortOptions = false,
       description = {"Has node ID (default: every member) write a snapshot of its tree now, so that "
-          + "its log up to there can be purged and a restart replays less. Prints the log index "
-          + "(zxid) each snapshot covers. Exits 7 if a node did not answer.",
+          + "its log up to there can be purged and a restart replays less. Prints the Raft log index "
+          + "each snapshot covers. Exits 7 if a node did not answer.",
           "Example: keel snapshot create 1"})
   static final class Create extends AdminCommand {
     @Parameters(paramLabel = "ID", arity = "0..1", defaultValue = "0",
@@ -56,7 +56,7 @@ final class SnapshotCommand implements Callable<Integer> {
           j.put("snapshotIndex", index);
           if (!json()) {
             out().println("Node " + node + ": snapshot at index " + index
-                + " (zxid 0x" + Long.toHexString(index) + ")");
+                + " (zxid 0x" + Long.toHexString(index << 16) + ")");
           }
         } catch (KeelException e) {
           if (id > 0) {

@@ -188,8 +188,8 @@ public final class KeelAdmin implements AutoCloseable {
   }
 
   /**
-   * Has node {@code id} take a snapshot now (a node compacts its own log); returns the log index
-   * (zxid) the snapshot covers.
+   * Has node {@code id} take a snapshot now (a node compacts its own log); returns the Raft log
+   * index the snapshot covers (the entry of zxid {@code index << 16} and on).
    */
   public long snapshot(int id) {
     // A node snapshots on its own: no leader is needed, so the last known members will do,

@@ -3,7 +3,8 @@ package io.keel.client;
 /**
  * What one node of the cluster reported about itself, or that it did not answer. Immutable.
  *
- * <p>Indexes are Raft log indexes, which are Keel's zxids; {@code -1} means unknown (the node did
+ * <p>Indexes are Raft log indexes; the zxids of an entry's writes are {@code index << 16} plus their
+ * position in it, so a zxid's entry is {@code zxid >>> 16}. {@code -1} means unknown (the node did
  * not answer, or has no such entry yet).
  *
  * @param id the node's number ({@code server.N} of its config), or -1 for a peer id Keel did not

@@ -1,7 +1,7 @@
 package io.keel.client;
 
 /**
- * ZooKeeper's {@code Stat}: the metadata of a znode. Zxids are Raft log indexes; times are the
+ * ZooKeeper's {@code Stat}: the metadata of a znode. A zxid is the Raft log index of the write's entry times 2^16 plus its position in the entry; times are the
  * leader's wall clock in milliseconds when it accepted the write.
  *
  * @param czxid          zxid of the create

@@ -46,7 +46,8 @@ class StaleReadTest {
               org.apache.ratis.util.TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
           .build()) {
         for (int id : cluster.nodeIds()) {
-          RaftClientReply reply = raw.io().sendStaleRead(read, zxid, KeelServer.peerId(id));
+          RaftClientReply reply = raw.io().sendStaleRead(read, io.keel.tree.Zxids.index(zxid),
+              KeelServer.peerId(id));
           Response r = Response.parseFrom(reply.getMessage().getContent().toByteArray());
           assertEquals(Code.OK, r.getErr(), "node " + id);
           assertEquals("fresh", r.getData().getData().toStringUtf8(), "node " + id);

@@ -10,6 +10,7 @@ import io.keel.proto.Txn;
 import io.keel.proto.WriteRequest;
 import io.keel.tree.DataTree;
 import io.keel.tree.RequestValidator;
+import io.keel.tree.Zxids;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -84,6 +85,12 @@ public class KeelStateMachine extends BaseStateMachine {
                          int minSessionTimeoutMs, int maxSessionTimeoutMs,
                          int tickMs, long containerCheckIntervalMs, int watchHistory) {}
 
+  /** Most writes in one batch entry. */
+  public static final int MAX_BATCH_OPS = Zxids.MAX_BATCH - 1;
+
+  /** Room a batch takes beyond its writes' own bytes. */
+  static final int BATCH_OVERHEAD_BYTES = 64 * 1024;
+
   /** How long a read waits for this server to reach the client's last seen zxid. */
   static final java.time.Duration MAX_READ_WAIT = java.time.Duration.ofSeconds(10);
 
@@ -104,6 +111,10 @@ public class KeelStateMachine extends BaseStateMachine {
       new java.util.concurrent.atomic.AtomicInteger();
 
   private final WatchService watches;
+  /** Told the id of every session whose close or expiry is applied (on the apply thread). */
+  private final List<java.util.function.LongConsumer> sessionListeners = new CopyOnWriteArrayList<>();
+  /** Told when the tree was replaced by a snapshot (watch state is gone). */
+  private final List<Runnable> restartListeners = new CopyOnWriteArrayList<>();
 
   public KeelStateMachine(Settings limits) {
     this.limits = limits;
@@ -182,8 +193,9 @@ public class KeelStateMachine extends BaseStateMachine {
     tree = snapshot.tree();
     setLastAppliedTermIndex(TermIndex.valueOf(snapshot.term(), snapshot.index()));
     // The changes that led here are unknown to the watch registry: every session restores.
-    watches.restart(snapshot.index());
-    waiters.applied(snapshot.index());
+    watches.restart(tree.lastZxid());
+    waiters.applied(tree.lastZxid());
+    restartListeners.forEach(Runnable::run);
   }
 
   private static void deleteLeftoverTemporaryFiles(Path dir) throws IOException {
@@ -306,30 +318,72 @@ public class KeelStateMachine extends BaseStateMachine {
     WriteRequest write = null;
     try {
       write = WriteRequest.parseFrom(content.asReadOnlyByteBuffer());
-      // Per-field limits first: their messages name the rule the caller broke.
-      problem = RequestValidator.validate(write, limits.maxDataBytes());
-      if (problem == null && content.size() > limits.maxRequestBytes()) {
-        problem = rejection(Code.BADARGUMENTS, "", "request of " + content.size()
-            + " bytes exceeds the limit of " + limits.maxRequestBytes()
-            + " bytes for one write (maxDataBytes + 64 KiB)");
-      }
+      problem = write.hasBatch() ? checkBatch(write.getBatch(), content.size()) : check(write, content.size());
     } catch (InvalidProtocolBufferException e) {
       problem = rejection(Code.MARSHALLINGERROR, "",
           "malformed write request (" + content.size() + " bytes): " + e.getMessage());
-    }
-    if (write != null && housekeeping != null) {
-      housekeeping.touch(write.getSessionId());
     }
     if (problem != null) {
       TransactionContext refused = trx.build();
       refused.setException(new RejectedRequestException(problem));
       return refused;
     }
-    if (write.hasCreateSession()) {
-      write = negotiateSessionTimeout(write);
+    Txn.Builder txn = Txn.newBuilder().setTime(System.currentTimeMillis());
+    if (write.hasBatch()) {
+      for (WriteRequest op : write.getBatch().getRequestsList()) {
+        touch(op);
+        txn.addBatch(op.hasCreateSession() ? negotiateSessionTimeout(op) : op);
+      }
+    } else {
+      touch(write);
+      txn.setRequest(write.hasCreateSession() ? negotiateSessionTimeout(write) : write);
     }
-    Txn txn = Txn.newBuilder().setTime(System.currentTimeMillis()).setRequest(write).build();
-    return trx.setLogData(UnsafeByteOperations.unsafeWrap(txn.toByteArray())).build();
+    return trx.setLogData(UnsafeByteOperations.unsafeWrap(txn.build().toByteArray())).build();
+  }
+
+  /** Why one write may not enter the log, or null. Per-field limits first: they name the rule. */
+  private Response check(WriteRequest write, int size) {
+    Response problem = RequestValidator.validate(write, limits.maxDataBytes());
+    if (problem == null && size > limits.maxRequestBytes()) {
+      problem = rejection(Code.BADARGUMENTS, "", "request of " + size
+          + " bytes exceeds the limit of " + limits.maxRequestBytes()
+          + " bytes for one write (maxDataBytes + 64 KiB)");
+    }
+    return problem;
+  }
+
+  /**
+   * A front validates every write before it batches them, so a bad op here is a bug or a server
+   * with other limits: the whole batch is refused, and each of its writers gets the reason.
+   */
+  private Response checkBatch(io.keel.proto.WriteBatch batch, int size) {
+    int ops = batch.getRequestsCount();
+    if (ops == 0 || ops > MAX_BATCH_OPS) {
+      return rejection(Code.BADARGUMENTS, "", "a batch holds 1 to " + MAX_BATCH_OPS
+          + " writes, this one " + ops);
+    }
+    if (size > maxBatchBytes()) {
+      return rejection(Code.BADARGUMENTS, "", "batch of " + size + " bytes exceeds the limit of "
+          + maxBatchBytes() + " bytes");
+    }
+    for (WriteRequest op : batch.getRequestsList()) {
+      Response problem = check(op, op.getSerializedSize());
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
+  /** The largest batch request the leader takes: one largest write, plus room for framing. */
+  public int maxBatchBytes() {
+    return limits.maxRequestBytes() + BATCH_OVERHEAD_BYTES;
+  }
+
+  private void touch(WriteRequest write) {
+    if (housekeeping != null) {
+      housekeeping.touch(write.getSessionId());
+    }
   }
 
   private WriteRequest negotiateSessionTimeout(WriteRequest write) {
@@ -349,48 +403,72 @@ public class KeelStateMachine extends BaseStateMachine {
     Response response;
     try {
       Txn txn = Txn.parseFrom(data.asReadOnlyByteBuffer());
-      io.keel.tree.Applied applied = tree.applyWithEvents(index, txn);
-      response = applied.response();
-      if (response.getErr() == Code.SYSTEMERROR || response.getErr() == Code.RUNTIMEINCONSISTENCY) {
-        // The tree rolled the entry back (or refused a replayed one); every replica does the same,
-        // so they stay equal. It is still a bug in Keel, not a user error.
-        LOG.error("{}: BUG: log entry {} was not applied: {} {}",
-            getId(), index, response.getErr(), response.getMessage());
-      }
-      watches.applied(index, applied.events());
-      if (txn.getRequest().hasCloseSession() && response.getErr() == Code.OK) {
-        // After the entry's events: the ephemerals it deleted fire other sessions' watches.
-        watches.sessionClosed(txn.getRequest().getCloseSession().getSessionId());
+      if (txn.getBatchCount() > 0) {
+        if (txn.getBatchCount() > Zxids.MAX_BATCH) {
+          // The leader never builds such an entry; apply answers it all the same, deterministically.
+          throw new InvalidProtocolBufferException("batch of " + txn.getBatchCount() + " writes");
+        }
+        io.keel.proto.BatchResult.Builder results = io.keel.proto.BatchResult.newBuilder();
+        for (int i = 0; i < txn.getBatchCount(); i++) {
+          Txn one = Txn.newBuilder().setTime(txn.getTime()).setRequest(txn.getBatch(i)).build();
+          results.addResponses(applyOne(index, Zxids.of(index, i), one));
+        }
+        response = Response.newBuilder().setZxid(Zxids.of(index, txn.getBatchCount() - 1))
+            .setBatch(results).build();
+      } else {
+        response = applyOne(index, Zxids.first(index), txn);
       }
     } catch (InvalidProtocolBufferException e) {
       // The leader validated this entry, so this is an entry from a different Keel version or a
       // damaged log. Every replica sees the same bytes and answers the same way.
       LOG.error("{}: log entry {} is not a Keel transaction: {}", getId(), index, e.getMessage());
-      if (index > tree.lastZxid()) {
-        tree.setLastZxid(index);
+      long zxid = Zxids.first(index);
+      if (zxid > tree.lastZxid()) {
+        tree.setLastZxid(zxid);
       }
       response = rejection(Code.MARSHALLINGERROR, "", "log entry " + index + " is unreadable")
-          .toBuilder().setZxid(index).build();
-      watches.applied(index, List.of());
+          .toBuilder().setZxid(zxid).build();
+      watches.applied(zxid, List.of());
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     return CompletableFuture.completedFuture(toMessage(response));
   }
 
+  /** Applies one write of entry {@code index} at {@code zxid}, then fires its watches. */
+  private Response applyOne(long index, long zxid, Txn txn) {
+    io.keel.tree.Applied applied = tree.applyWithEvents(zxid, txn);
+    Response response = applied.response();
+    if (response.getErr() == Code.SYSTEMERROR || response.getErr() == Code.RUNTIMEINCONSISTENCY) {
+      // The tree rolled the write back (or refused a replayed one); every replica does the same,
+      // so they stay equal. It is still a bug in Keel, not a user error.
+      LOG.error("{}: BUG: write at zxid 0x{} of log entry {} was not applied: {} {}",
+          getId(), Long.toHexString(zxid), index, response.getErr(), response.getMessage());
+    }
+    watches.applied(zxid, applied.events());
+    if (txn.getRequest().hasCloseSession() && response.getErr() == Code.OK) {
+      // After the write's events: the ephemerals it deleted fire other sessions' watches.
+      long session = txn.getRequest().getCloseSession().getSessionId();
+      watches.sessionClosed(session);
+      sessionListeners.forEach(l -> l.accept(session));
+    }
+    return response;
+  }
+
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
     // Entries Keel does not apply (configuration, no-op at a new term) still advance the zxid.
-    if (index > tree.lastZxid()) {
-      tree.setLastZxid(index);
+    long zxid = Zxids.first(index);
+    if (zxid > tree.lastZxid()) {
+      tree.setLastZxid(zxid);
+      watches.applied(zxid, List.of());
     }
-    watches.applied(index, List.of());
     super.notifyTermIndexUpdated(term, index);
   }
 
   @Override
   protected boolean updateLastAppliedTermIndex(long term, long index) {
     boolean moved = super.updateLastAppliedTermIndex(term, index);
-    waiters.applied(index);
+    waiters.applied(tree.lastZxid());
     return moved;
   }
 
@@ -409,10 +487,79 @@ public class KeelStateMachine extends BaseStateMachine {
 
   /** Answers a parsed read; the tree checks it (a bad one gets BADARGUMENTS naming the problem). */
   private CompletableFuture<Message> answer(ReadRequest read) {
+    if (read.hasSessionsAlive()) {
+      // A front's report: only the leader keeps session clocks.
+      boolean leader = housekeeping != null && housekeeping.isLeader();
+      if (leader) {
+        read.getSessionsAlive().getSessionIdsList().forEach(housekeeping::touch);
+      }
+      return CompletableFuture.completedFuture(toMessage(Response.newBuilder()
+          .setZxid(tree.lastZxid()).setDone(leader).build()));
+    }
+    return localRead(read).thenApply(KeelStateMachine::toMessage);
+  }
+
+  // ------------------------------------------------------------------ the session front's view
+
+  /**
+   * Answers a read from this replica's tree as it stands, with the watch flag honoured and the
+   * session's watch-event position stamped on the reply ({@code watch_stream}, {@code watch_seq}):
+   * what the session front of this server serves its sessions with. Never waits for a zxid; the
+   * caller orders reads after the session's own writes. The future may complete on the apply
+   * thread when the watch registry is catching up with the tree.
+   */
+  public CompletableFuture<Response> localRead(ReadRequest read) {
     if (housekeeping != null) {
       housekeeping.touch(read.getSessionId());
     }
-    return watches.answer(read).thenApply(KeelStateMachine::toMessage);
+    return watches.answer(read);
+  }
+
+  /**
+   * The session was heard from at this server (a ping the front answered itself): it keeps its
+   * watches here, and when this server leads, its session clock restarts.
+   */
+  public void sessionHeard(long sessionId) {
+    watches.touch(sessionId);
+    if (housekeeping != null) {
+      housekeeping.touch(sessionId);
+    }
+  }
+
+  /** The session's connection to this server closed: its watches here are dropped. */
+  public void sessionDetached(long sessionId) {
+    watches.sessionClosed(sessionId);
+  }
+
+  /** The watch registry of this server's current incarnation, to take pushed events from. */
+  public io.keel.watch.WatchRegistry watchRegistry() {
+    return watches.registry();
+  }
+
+  /** Calls {@code listener} on the apply thread with every session whose close was applied. */
+  public void addSessionClosedListener(java.util.function.LongConsumer listener) {
+    sessionListeners.add(listener);
+  }
+
+  /**
+   * Calls {@code listener} when the tree is replaced by a snapshot from the leader: every
+   * session's watches at this server are gone, and its clients must restore them.
+   */
+  public void addRestartListener(Runnable listener) {
+    restartListeners.add(listener);
+  }
+
+  /** True while this server leads and has committed an entry of its term. */
+  public boolean isLeaderReady() {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return false;
+    }
+    try {
+      return server.getDivision(getGroupId()).getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static CompletableFuture<Message> malformed(Message request, InvalidProtocolBufferException e) {
@@ -434,7 +581,7 @@ public class KeelStateMachine extends BaseStateMachine {
     } catch (InvalidProtocolBufferException e) {
       return malformed(request, e);
     }
-    long wanted = Math.max(minIndex, read.getMinZxid());
+    long wanted = Math.max(Zxids.first(Math.max(0, minIndex)), read.getMinZxid());
     CompletableFuture<Void> applied = waiters.await(wanted);
     if (applied.isDone() && !applied.isCompletedExceptionally()) {
       return answer(read);
@@ -550,9 +697,9 @@ public class KeelStateMachine extends BaseStateMachine {
     return tree;
   }
 
-  /** Completes when this replica has applied {@code index}. */
-  public CompletableFuture<Void> awaitApplied(long index) {
-    return waiters.await(index);
+  /** Completes when this replica's tree has reached {@code zxid} (see {@link Zxids}). */
+  public CompletableFuture<Void> awaitApplied(long zxid) {
+    return waiters.await(zxid);
   }
 
   private static Response rejection(Code code, String path, String message) {

@@ -93,6 +93,10 @@ final class LeaderHousekeeping implements AutoCloseable {
     LOG.info("{}: leader housekeeping stopped", name);
   }
 
+  boolean isLeader() {
+    return leader;
+  }
+
   /** The session was heard from (a request or a ping reached this server). */
   void touch(long sessionId) {
     if (leader && sessionId != 0) {

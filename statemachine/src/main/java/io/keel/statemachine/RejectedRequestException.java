@@ -25,4 +25,24 @@ public final class RejectedRequestException extends Exception {
   public Response response() {
     return response;
   }
+
+  /**
+   * The refused write's Response from the text of an exception that carried this one's message
+   * (Ratis passes only the text along), or null when the text holds none.
+   */
+  public static Response decode(String message) {
+    if (message == null) {
+      return null;
+    }
+    int at = message.lastIndexOf(MARKER);
+    if (at < 0) {
+      return null;
+    }
+    String encoded = message.substring(at + MARKER.length()).strip().split("\\s", 2)[0];
+    try {
+      return Response.parseFrom(Base64.getDecoder().decode(encoded));
+    } catch (com.google.protobuf.InvalidProtocolBufferException | IllegalArgumentException e) {
+      return null;
+    }
+  }
 }

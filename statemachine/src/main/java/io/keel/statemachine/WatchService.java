@@ -133,6 +133,16 @@ final class WatchService implements AutoCloseable {
     caughtUp.applied(zxid);
   }
 
+  /** The registry of the current incarnation. */
+  WatchRegistry registry() {
+    return current.registry();
+  }
+
+  /** Notes that the session was heard from, so its state here is kept. */
+  void touch(long session) {
+    heard(session);
+  }
+
   /** The session was closed or expired (its CloseSession entry was applied). */
   void sessionClosed(long session) {
     current.registry().sessionClosed(session);

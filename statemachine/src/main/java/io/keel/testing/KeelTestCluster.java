@@ -289,8 +289,9 @@ public final class KeelTestCluster implements AutoCloseable {
     }
   }
 
-  /** Waits until every running node has applied {@code index}. */
-  public void awaitApplied(long index, Duration timeout) {
+  /** Waits until every running node's tree has reached {@code zxid} (a client's lastZxid, say). */
+  public void awaitApplied(long zxid, Duration timeout) {
+    long index = zxid;
     for (Map.Entry<Integer, KeelServer> e : runningServers().entrySet()) {
       try {
         e.getValue().stateMachine().awaitApplied(index).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -298,7 +299,7 @@ public final class KeelTestCluster implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted waiting for node " + e.getKey(), ex);
       } catch (Exception ex) {
-        throw new IllegalStateException("node " + e.getKey() + " did not apply index " + index
+        throw new IllegalStateException("node " + e.getKey() + " did not reach zxid 0x" + Long.toHexString(index)
             + " within " + timeout, ex);
       }
     }

@@ -248,6 +248,16 @@ public final class DataTree {
     }
   }
 
+  /** The session's timeout in milliseconds, or -1 if the session is not open. */
+  public int sessionTimeoutMs(long sessionId) {
+    lock.readLock().lock();
+    try {
+      return sessions.contains(sessionId) ? sessions.timeoutMs(sessionId) : -1;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /**
    * Every open session's id and timeout in milliseconds, in id order: a copy, for the leader's
    * expiry tracker (which must know every session after a restart or a leader change). Unmodifiable.

@@ -80,6 +80,7 @@ public final class RequestValidator {
                 + Paths.quote(request.getReap().getPath()) + " is invalid: must be > 0");
           }
         }
+        case BATCH -> throw bad("", "a batch of writes is not one write: apply its requests one by one");
         default -> throw bad("", "request has no operation");
       }
     } catch (OpFailure f) {

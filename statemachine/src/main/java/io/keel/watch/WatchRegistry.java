@@ -233,6 +233,15 @@ public final class WatchRegistry {
     }
   }
 
+  /** Whether the session holds a watch of {@code kind} on {@code path} (any kind when null). */
+  public boolean holds(long session, String path, WatchKind kind) {
+    synchronized (lock) {
+      Map<Long, EnumMap<WatchKind, Long>> watchers = byPath.get(path);
+      EnumMap<WatchKind, Long> kinds = watchers == null ? null : watchers.get(session);
+      return kinds != null && (kind == null ? !kinds.isEmpty() : kinds.containsKey(kind));
+    }
+  }
+
   /**
    * Fires the watches that entry {@code zxid}'s changes trigger. Called by the apply thread after
    * each applied entry, in log order, with an empty list for entries that changed no node; must not
