@@ -9,8 +9,8 @@
 # The server runs with the project root as working directory, so dataDir=data/node1 is
 # data/node1 there. Extra JVM options may be given in KEEL_JVM_OPTS (default heap: -Xmx512m).
 #
-# start       starts the node unless it runs; waits until its port accepts connections (or the
-#             process dies: then prints the end of NAME.out and exits 1)
+# start       starts the node unless it runs; waits until its ports (server.N's and clientPort)
+#             accept connections (or the process dies: then prints the end of NAME.out, exit 1)
 # stop        SIGTERM, then SIGKILL if it has not stopped within 30 s; nothing if not running
 # restart     stop, then start
 # status      exit 0 if running, 3 if not
@@ -56,6 +56,13 @@ if [[ -z $node_id || -z $host || ! $port =~ ^[0-9]+$ ]]; then
   echo "keel-server: $conf: cannot find this node's address (id=N and server.N=host:port)" >&2
   exit 2
 fi
+# The session front's port (ZooKeeper clients), if the node has one.
+client_port=$(conf_value clientPort)
+
+# True when the node accepts connections on every port it serves.
+serving() {
+  keel_port_open "$host" "$port" && { [[ -z $client_port ]] || keel_port_open "$host" "$client_port"; }
+}
 
 read -r -a extra_jvm_opts <<<"${KEEL_JVM_OPTS:-}"
 java_cmd=(java -Xmx512m -XX:+ExitOnOutOfMemoryError
@@ -85,6 +92,10 @@ start() {
     echo "$name: cannot start: $host:$port is already in use by another process" >&2
     return 1
   fi
+  if [[ -n $client_port ]] && keel_port_open "$host" "$client_port"; then
+    echo "$name: cannot start: its clientPort $host:$client_port is already in use by another process" >&2
+    return 1
+  fi
   keel_ensure_jar
   mkdir -p "$KEEL_LOGS"
   [[ -f $out_file ]] && mv -f "$out_file" "$out_file.prev"
@@ -93,7 +104,7 @@ start() {
   pid=$!
   echo "$pid" >"$pid_file"
   deadline=$((SECONDS + START_TIMEOUT_S))
-  until keel_port_open "$host" "$port"; do
+  until serving; do
     if ! keel_pid_alive "$pid"; then
       rm -f "$pid_file"
       echo "$name: failed to start; the end of $out_file:" >&2
@@ -112,7 +123,7 @@ start() {
     fi
     sleep 0.2
   done
-  echo "$name: started (pid $pid, $host:$port, log $log_file)"
+  echo "$name: started (pid $pid, $host:$port${client_port:+, ZooKeeper clients $host:$client_port}, log $log_file)"
 }
 
 stop() {
@@ -147,10 +158,10 @@ stop() {
 status() {
   local pid
   if pid=$(running_pid); then
-    if keel_port_open "$host" "$port"; then
-      echo "$name: running (pid $pid, $host:$port)"
+    if serving; then
+      echo "$name: running (pid $pid, $host:$port${client_port:+, ZooKeeper clients $host:$client_port})"
     else
-      echo "$name: running (pid $pid), but $host:$port does not accept connections"
+      echo "$name: running (pid $pid), but $host:$port${client_port:+ or $host:$client_port} does not accept connections"
     fi
     return 0
   fi

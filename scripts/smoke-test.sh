@@ -4,7 +4,7 @@
 # with kill -9; status shows a new leader and the dead node unreachable; the data is still there;
 # the node comes back. The cluster is always stopped on exit, and no process it ran may be left.
 #
-#   scripts/smoke-test.sh        (needs ports 9871-9874 free; uses data/ and logs/)
+#   scripts/smoke-test.sh        (needs ports 9871-9874 and 2181-2184 free; uses data/ and logs/)
 set -euo pipefail
 here="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 # shellcheck source=scripts/common.sh

@@ -60,7 +60,15 @@ class PackageRulesTest {
   void layersPointOneWay() {
     noClasses().that().resideInAPackage("io.keel.statemachine..")
         .should().dependOnClassesThat().resideInAnyPackage("io.keel.server..", "io.keel.client..",
-            "io.keel.recipes..", "io.keel.cli..")
+            "io.keel.recipes..", "io.keel.cli..", "io.keel.front..")
+        .check(keel);
+    // The session front sits on the state machine; only the server (which starts it) knows it.
+    noClasses().that().resideInAPackage("io.keel.front..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.keel.server..", "io.keel.client..",
+            "io.keel.recipes..", "io.keel.cli..", "io.keel.testing..")
+        .check(keel);
+    noClasses().that().resideInAnyPackage("io.keel.tree..", "io.keel.watch..")
+        .should().dependOnClassesThat().resideInAPackage("io.keel.front..")
         .check(keel);
     noClasses().that().resideInAnyPackage("io.keel.server..", "io.keel.testing..")
         .should().dependOnClassesThat().resideInAnyPackage("io.keel.client..", "io.keel.recipes..",

@@ -43,6 +43,14 @@ import java.util.function.Function;
  * clusterName=keel                   names the Raft group; nodes of one cluster must agree
  * initialClusterState=new            new: the server.N lines are the cluster's first members;
  *                                    existing: this node joins a running cluster (keel cluster add)
+ * clientPort=2181                    where this node's session front speaks ZooKeeper's wire
+ *                                    protocol to clients (absent: no front)
+ * writeBatchMaxOps=1000              most writes a front forwards to the leader in one batch, which
+ *                                    becomes one Raft log entry
+ * writeBatchesInFlight=2             batches a front has on their way at once; the next one fills
+ * replicationBatchWaitMs=1           the leader's shortest pause between two sends to one follower
+ *                                    (Ratis's appender wait-time.min): longer sends more entries at
+ *                                    once (less CPU per write), shorter answers a lone write sooner
  * </pre>
  */
 public final class KeelConfig {
@@ -73,7 +81,8 @@ public final class KeelConfig {
       "id", "dataDir", "tickTime", "minSessionTimeout", "maxSessionTimeout", "snapCount",
       "snapRetainCount", "maxDataBytes", "containerCheckIntervalMs", "electionTimeoutMinMs",
       "electionTimeoutMaxMs", "requestTimeoutMs", "clusterName", "logSegmentSizeBytes",
-      "snapshotOnStop", "watchHistory", "notifyFollowersOfCommits", "initialClusterState");
+      "snapshotOnStop", "watchHistory", "notifyFollowersOfCommits", "initialClusterState",
+      "clientPort", "writeBatchMaxOps", "writeBatchesInFlight", "replicationBatchWaitMs");
 
   private final int id;
   private final Path dataDir;
@@ -94,6 +103,10 @@ public final class KeelConfig {
   private final boolean joining;
   private final int watchHistory;
   private final boolean notifyFollowersOfCommits;
+  private final int clientPort;
+  private final int writeBatchMaxOps;
+  private final int writeBatchesInFlight;
+  private final int replicationBatchWaitMs;
 
   private KeelConfig(Map<String, String> kv, Path baseDir) {
     Map<String, String> scalars = new LinkedHashMap<>();
@@ -161,6 +174,10 @@ public final class KeelConfig {
           + maxRequestBytes());
     }
     this.snapshotOnStop = booleanValue(scalars, "snapshotOnStop", true);
+    this.clientPort = intValue(scalars, "clientPort", 0, 1, 65535);
+    this.writeBatchMaxOps = intValue(scalars, "writeBatchMaxOps", 1000, 1, 65535);
+    this.writeBatchesInFlight = intValue(scalars, "writeBatchesInFlight", 2, 1, 64);
+    this.replicationBatchWaitMs = intValue(scalars, "replicationBatchWaitMs", 1, 0, 1000);
     String state = scalars.getOrDefault("initialClusterState", "new");
     if (!state.equals("new") && !state.equals("existing")) {
       throw new ConfigException("initialClusterState '" + state + "' must be new or existing");
@@ -308,6 +325,12 @@ public final class KeelConfig {
   public long logSegmentSizeBytes() { return logSegmentSizeBytes; }
   public boolean snapshotOnStop() { return snapshotOnStop; }
 
+  /** The port of this node's session front; 0 when it has none. */
+  public int clientPort() { return clientPort; }
+  public int writeBatchMaxOps() { return writeBatchMaxOps; }
+  public int writeBatchesInFlight() { return writeBatchesInFlight; }
+  public int replicationBatchWaitMs() { return replicationBatchWaitMs; }
+
   /**
    * True ({@code initialClusterState=existing}) when this node is new to a running cluster and
    * waits to be added by a membership change; matters only while its dataDir is empty.
@@ -337,7 +360,10 @@ public final class KeelConfig {
         + " containerCheckIntervalMs=" + containerCheckIntervalMs + " watchHistory=" + watchHistory
         + " notifyFollowersOfCommits=" + notifyFollowersOfCommits
         + " logSegmentSizeBytes=" + logSegmentSizeBytes + " snapshotOnStop=" + snapshotOnStop
-        + " initialClusterState=" + (joining ? "existing" : "new"));
+        + " initialClusterState=" + (joining ? "existing" : "new")
+        + (clientPort > 0 ? " clientPort=" + clientPort : " (no clientPort)")
+        + " writeBatchMaxOps=" + writeBatchMaxOps + " writeBatchesInFlight=" + writeBatchesInFlight
+        + " replicationBatchWaitMs=" + replicationBatchWaitMs);
     return String.join("\n  ", lines);
   }
 }

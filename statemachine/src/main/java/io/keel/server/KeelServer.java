@@ -1,5 +1,6 @@
 package io.keel.server;
 
+import io.keel.front.SessionFront;
 import io.keel.server.KeelConfig.ConfigException;
 import io.keel.server.KeelConfig.Member;
 import io.keel.server.KeelConfig.Role;
@@ -47,13 +48,16 @@ public final class KeelServer implements AutoCloseable {
   private final RaftServer raftServer;
   private final KeelStateMachine stateMachine;
   private final RaftGroup group;
+  private final SessionFront front;
   private volatile boolean closed;
 
-  private KeelServer(KeelConfig config, RaftServer raftServer, KeelStateMachine sm, RaftGroup group) {
+  private KeelServer(KeelConfig config, RaftServer raftServer, KeelStateMachine sm, RaftGroup group,
+                     SessionFront front) {
     this.config = config;
     this.raftServer = raftServer;
     this.stateMachine = sm;
     this.group = group;
+    this.front = front;
   }
 
   /** Builds and starts a node. Restarts recover the log and newest valid snapshot from dataDir. */
@@ -82,8 +86,12 @@ public final class KeelServer implements AutoCloseable {
         // FORMAT (the default) refuses to start on an existing dataDir.
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
+    SessionFront front = null;
     try {
       server.start();
+      if (config.clientPort() > 0) {
+        front = SessionFront.start(frontSettings(config, sm), sm, group, peerId(config.id()));
+      }
     } catch (IOException | RuntimeException e) {
       // Release the storage lock and ports, so the node can be started again once fixed.
       try {
@@ -95,7 +103,19 @@ public final class KeelServer implements AutoCloseable {
     }
     LOG.info("Keel node {} serving on {}:\n  {}", config.id(), config.self().address(),
         config.describe());
-    return new KeelServer(config, server, sm, group);
+    return new KeelServer(config, server, sm, group, front);
+  }
+
+  private static SessionFront.Settings frontSettings(KeelConfig c, KeelStateMachine sm) {
+    return new SessionFront.Settings(c.self().host(), c.clientPort(), c.maxDataBytes(),
+        // A frame holds one request: the largest write, with room for its header.
+        c.maxRequestBytes() + 1024, c.writeBatchMaxOps(), sm.maxBatchBytes(),
+        c.writeBatchesInFlight(),
+        // Well inside the shortest session timeout, so a live session never looks silent.
+        Math.max(20, c.minSessionTimeout() / 4),
+        10_000, 2_000, 1_000,
+        Math.max(10_000, 5 * c.electionTimeoutMaxMs()),
+        c.clusterName(), Math.max(1, Runtime.getRuntime().availableProcessors()));
   }
 
   /** The Raft peer id of node {@code n}. */
@@ -157,6 +177,11 @@ public final class KeelServer implements AutoCloseable {
     // from its lease without a heartbeat round.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+    // Ratis waits 10 ms between two sends to a follower by default, to send more at once. Keel's
+    // fronts batch writes themselves, and a write through a follower also waits for the commit
+    // index to reach that follower (the entry above), so that wait counts twice in its latency.
+    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p,
+        TimeDuration.valueOf(c.replicationBatchWaitMs(), TimeUnit.MILLISECONDS));
     return p;
   }
 
@@ -174,6 +199,11 @@ public final class KeelServer implements AutoCloseable {
 
   public RaftGroup group() {
     return group;
+  }
+
+  /** This node's session front, or null when its config has no clientPort. */
+  public SessionFront front() {
+    return front;
   }
 
   /** True while this node is the leader and has committed an entry of its term. */
@@ -220,6 +250,9 @@ public final class KeelServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (front != null) {
+      front.close();
+    }
     raftServer.close();
   }
 

@@ -45,7 +45,10 @@ public final class KeelTestCluster implements AutoCloseable {
     this.baseDir = ownsBaseDir ? Files.createTempDirectory("keel-test-") : b.baseDir;
     int members = b.voters + b.observers;
     int spareVoters = b.spares;
-    List<Integer> ports = freePorts(members + spareVoters + b.spareObservers);
+    int nodes = members + spareVoters + b.spareObservers;
+    List<Integer> allPorts = freePorts(2 * nodes);
+    List<Integer> ports = allPorts.subList(0, nodes);
+    List<Integer> clientPorts = allPorts.subList(nodes, 2 * nodes);
     StringBuilder memberLines = new StringBuilder();
     for (int i = 1; i <= members; i++) {
       memberLines.append(serverLine(i, ports.get(i - 1), i > b.voters));
@@ -66,6 +69,8 @@ public final class KeelTestCluster implements AutoCloseable {
           + "snapshotOnStop=" + b.snapshotOnStop + "\n"
           + "containerCheckIntervalMs=1000\n"
           + "watchHistory=" + b.watchHistory + "\n"
+          + "clientPort=" + clientPorts.get(i - 1) + "\n"
+          + "writeBatchMaxOps=" + b.writeBatchMaxOps + "\n"
           + (i > members ? "initialClusterState=existing\n" : "");
       configs.put(i, KeelConfig.parse(text, null));
       if (i > members) {
@@ -96,6 +101,7 @@ public final class KeelTestCluster implements AutoCloseable {
     private long logSegmentSizeBytes = 32L << 20;
     private boolean snapshotOnStop = true;
     private int watchHistory = 10_000;
+    private int writeBatchMaxOps = 1000;
     private Path baseDir;
 
     public Builder voters(int n) { this.voters = n; return this; }
@@ -119,6 +125,9 @@ public final class KeelTestCluster implements AutoCloseable {
     public Builder snapshotOnStop(boolean on) { this.snapshotOnStop = on; return this; }
     /** Node changes each server keeps for replaying missed watch events. */
     public Builder watchHistory(int n) { this.watchHistory = n; return this; }
+
+    /** Most writes per Raft entry that a node's front forwards; 1 sends each alone. */
+    public Builder writeBatchMaxOps(int n) { this.writeBatchMaxOps = n; return this; }
     /** Where node directories go; by default a new temporary directory, deleted on close. */
     public Builder baseDir(Path dir) { this.baseDir = dir; return this; }
 
@@ -139,6 +148,20 @@ public final class KeelTestCluster implements AutoCloseable {
   public String connectString() {
     return configs.entrySet().stream().filter(e -> !spares.contains(e.getKey()))
         .map(e -> e.getValue().self().address()).collect(Collectors.joining(","));
+  }
+
+  /**
+   * ZooKeeper's connect string of every node's client port (voters and observers, not the
+   * spares): what a ZooKeeper client, or Curator, connects to.
+   */
+  public String clientConnectString() {
+    return configs.entrySet().stream().filter(e -> !spares.contains(e.getKey()))
+        .map(e -> clientAddress(e.getKey())).collect(Collectors.joining(","));
+  }
+
+  /** {@code host:port} of one node's client port. */
+  public String clientAddress(int id) {
+    return config(id).self().host() + ":" + config(id).clientPort();
   }
 
   /** {@code host:port} of one node. */

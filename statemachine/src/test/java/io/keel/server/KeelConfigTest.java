@@ -45,6 +45,20 @@ class KeelConfigTest {
     assertEquals(10_000, c.watchHistory());
     assertTrue(c.notifyFollowersOfCommits());
     assertEquals("127.0.0.1:9871", c.self().address());
+    assertEquals(0, c.clientPort(), "no session front unless asked for");
+    assertEquals(1000, c.writeBatchMaxOps());
+    assertEquals(2, c.writeBatchesInFlight());
+    assertEquals(1, c.replicationBatchWaitMs());
+  }
+
+  @Test
+  void theSessionFrontsKeys() {
+    KeelConfig c = parse("clientPort=2181\nwriteBatchMaxOps=1\nwriteBatchesInFlight=8\nreplicationBatchWaitMs=10\n");
+    assertEquals(2181, c.clientPort());
+    assertEquals(1, c.writeBatchMaxOps());
+    assertEquals(8, c.writeBatchesInFlight());
+    assertEquals(10, c.replicationBatchWaitMs());
+    assertTrue(c.describe().contains("clientPort=2181"), c.describe());
   }
 
   @Test
@@ -73,6 +87,12 @@ class KeelConfigTest {
       "watchHistory=-1                | 'watchHistory'",
       "notifyFollowersOfCommits=maybe | 'notifyFollowersOfCommits'",
       "just a line                    | expected key=value",
+      "clientPort=0                   | 'clientPort'",
+      "clientPort=65536               | 'clientPort'",
+      "writeBatchMaxOps=0             | 'writeBatchMaxOps'",
+      "writeBatchMaxOps=65536         | 'writeBatchMaxOps'",
+      "writeBatchesInFlight=0         | 'writeBatchesInFlight'",
+      "replicationBatchWaitMs=-1      | 'replicationBatchWaitMs'",
   })
   void badValuesAreRefusedNamingTheKey(String extra, String expected) {
     ConfigException e = assertThrows(ConfigException.class, () -> parse(extra.replace("\\n", "\n") + "\n"));
