@@ -32,10 +32,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +61,8 @@ public final class SessionFront implements AutoCloseable {
    * @param port                 the client port (0: any free port, see {@link #port})
    * @param maxDataBytes         largest znode data a write may carry (the leader's limit)
    * @param maxFrameBytes        largest request frame; a longer one closes the connection
-   * @param maxBatchOps          most writes in one forwarded batch (one Raft entry)
+   * @param maxBatchOps          most writes the front sends the leader at once
    * @param maxBatchBytes        most bytes in one batch (a single larger write goes alone)
-   * @param batchesInFlight      batches on their way to the leader at once; the next one fills
    * @param reportIntervalMs     how often the leader hears which sessions are alive here
    * @param handshakeTimeoutMs   a connection must send its ConnectRequest within this
    * @param catchUpTimeoutMs     how long a client that has seen more than this server waits
@@ -69,7 +73,7 @@ public final class SessionFront implements AutoCloseable {
    * @param ioThreads            event loop threads
    */
   public record Settings(String host, int port, int maxDataBytes, int maxFrameBytes, int maxBatchOps,
-                         int maxBatchBytes, int batchesInFlight, int reportIntervalMs,
+                         int maxBatchBytes, int reportIntervalMs,
                          int handshakeTimeoutMs, int catchUpTimeoutMs, int maxPendingPerSession,
                          int forwardGiveUpMs, String clusterName, int ioThreads) {
   }
@@ -78,6 +82,8 @@ public final class SessionFront implements AutoCloseable {
   private final KeelStateMachine stateMachine;
   private final RaftPeerId self;
   private final WriteForwarder forwarder;
+  /** For syncs and session reports. */
+  private final RaftClient raft;
   private final EventLoopGroup acceptor;
   private final EventLoopGroup workers;
   private final Map<Long, Connection> sessions = new ConcurrentHashMap<>();
@@ -91,8 +97,18 @@ public final class SessionFront implements AutoCloseable {
     this.settings = settings;
     this.stateMachine = stateMachine;
     this.self = self;
-    this.forwarder = new WriteForwarder(group, settings.maxBatchOps(), settings.maxBatchBytes(),
-        settings.batchesInFlight(), settings.forwardGiveUpMs());
+    this.forwarder = new WriteForwarder(stateMachine, group, settings.maxBatchOps(),
+        settings.maxBatchBytes(), settings.forwardGiveUpMs(), settings.forwardGiveUpMs());
+    RaftProperties p = new RaftProperties();
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    // Reads and reports only: safe to send again, with a pause that grows to a second.
+    this.raft = RaftClient.newBuilder().setRaftGroup(group).setProperties(p)
+        .setRetryPolicy(ExponentialBackoffRetry.newBuilder()
+            .setBaseSleepTime(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))
+            .setMaxSleepTime(TimeDuration.valueOf(1, TimeUnit.SECONDS))
+            .setMaxAttempts(Math.max(3, settings.forwardGiveUpMs() / 1000 + 4))
+            .build())
+        .build();
     this.acceptor = new NioEventLoopGroup(1, new DefaultThreadFactory("keel-front-accept", true));
     this.workers = new NioEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("keel-front", true));
     this.passwordKey = new SecretKeySpec(("keel-session:" + settings.clusterName())
@@ -173,7 +189,7 @@ public final class SessionFront implements AutoCloseable {
    */
   CompletableFuture<Response> sync() {
     byte[] probe = ReadRequest.newBuilder().setExists(PathOp.newBuilder().setPath("/")).build().toByteArray();
-    return forwarder.raftClient().async()
+    return raft.async()
         .sendReadOnlyUnordered(Message.valueOf(UnsafeByteOperations.unsafeWrap(probe)), self)
         .thenApply(reply -> {
           if (!reply.isSuccess()) {
@@ -259,7 +275,7 @@ public final class SessionFront implements AutoCloseable {
     byte[] report = ReadRequest.newBuilder()
         .setSessionsAlive(SessionsAliveOp.newBuilder().addAllSessionIds(ids)).build().toByteArray();
     try {
-      forwarder.raftClient().async()
+      raft.async()
           .sendReadOnlyNonLinearizable(Message.valueOf(UnsafeByteOperations.unsafeWrap(report)))
           .whenComplete((r, e) -> {
             if (e != null || !r.isSuccess()) {
@@ -283,6 +299,11 @@ public final class SessionFront implements AutoCloseable {
     }
     new ArrayList<>(connections).forEach(Connection::close);
     forwarder.close();
+    try {
+      raft.close();
+    } catch (IOException e) {
+      LOG.debug("Error closing the front's Raft client", e);
+    }
     acceptor.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
   }

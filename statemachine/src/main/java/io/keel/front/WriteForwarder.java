@@ -1,40 +1,50 @@
 package io.keel.front;
 
 import io.keel.proto.Code;
+import io.keel.proto.ReadRequest;
 import io.keel.proto.Response;
 import io.keel.proto.WriteBatch;
 import io.keel.proto.WriteRequest;
-import io.keel.statemachine.RejectedRequestException;
+import io.keel.statemachine.KeelStateMachine;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.retry.ExponentialBackoffRetry;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a front's writes to the leader, many to a request: group commit. While
- * {@code batchesInFlight} batches are on their way, new writes wait and fill the next one
- * (at most {@code maxOps} writes and {@code maxBytes} bytes); each batch becomes one Raft log entry,
- * its writes applied in order.
+ * Takes a front's writes to the leader's group commit ({@code KeelStateMachine.submitWrites}):
+ * in-process when this server leads, else as one request to the leader. While one batch is on
+ * its way, new writes wait and fill the next (at most {@code maxOps} writes and {@code maxBytes}
+ * bytes); one batch at a time keeps a session's writes in order through leader changes, and the
+ * leader merges every front's batches into its entries.
  *
- * <p>A batch travels as one Ratis client request, so Ratis's client resends it (same call id) to a
- * new leader after a failover, and the retry cache applies it once. When the retries are spent, its
- * writes fail with CONNECTIONLOSS: their outcome is unknown, as after a lost connection in
- * ZooKeeper. Thread-safe; replies complete on Ratis's client threads.
+ * <p>At most once, as ZooKeeper: a batch is sent again only when the answer says nothing was
+ * applied (this server or the one asked does not lead); any other failure (a lost connection, a
+ * leader that went down with the batch in an entry) fails its writes with CONNECTIONLOSS, their
+ * outcome unknown. A batch that reaches no leader for {@code giveUpMs} fails the same way.
+ * Thread-safe.
  */
 final class WriteForwarder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteForwarder.class);
@@ -42,62 +52,54 @@ final class WriteForwarder implements AutoCloseable {
   private record Pending(WriteRequest request, int bytes, CompletableFuture<Response> reply) {
   }
 
+  private final KeelStateMachine stateMachine;
+  private final RaftGroup group;
   private final RaftClient client;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final Executor retries;
   private final int maxOps;
   private final int maxBytes;
-  private final int batchesInFlight;
+  private final long giveUpNanos;
   private final Object lock = new Object();
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
-  private int inFlight;
+  private boolean sending;
   private boolean closed;
 
-  WriteForwarder(RaftGroup group, int maxOps, int maxBytes, int batchesInFlight, int giveUpMs) {
+  WriteForwarder(KeelStateMachine stateMachine, RaftGroup group, int maxOps, int maxBytes,
+                 int giveUpMs, int rpcTimeoutMs) {
+    this.stateMachine = stateMachine;
+    this.group = group;
     this.maxOps = maxOps;
     this.maxBytes = maxBytes;
-    this.batchesInFlight = batchesInFlight;
+    this.giveUpNanos = TimeUnit.MILLISECONDS.toNanos(giveUpMs);
+    this.retries = CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS);
     RaftProperties p = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, Math.max(16, batchesInFlight * 4));
-    // Ratis's default retries forever without a pause. Backing off to a second, this gives up
-    // after about giveUpMs.
-    int attempts = Math.max(3, giveUpMs / 1000 + 4);
-    this.client = RaftClient.newBuilder()
-        .setClientId(ClientId.randomId())
-        .setRaftGroup(group)
-        .setProperties(p)
-        .setRetryPolicy(ExponentialBackoffRetry.newBuilder()
-            .setBaseSleepTime(TimeDuration.valueOf(20, TimeUnit.MILLISECONDS))
-            .setMaxSleepTime(TimeDuration.valueOf(1, TimeUnit.SECONDS))
-            .setMaxAttempts(attempts)
-            .build())
-        .build();
-  }
-
-  /** The Raft client the front also uses for its reports and syncs. */
-  RaftClient raftClient() {
-    return client;
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(rpcTimeoutMs, TimeUnit.MILLISECONDS));
+    // Requests go straight through its RPC layer, one at a time, retried here and only when safe.
+    this.client = RaftClient.newBuilder().setClientId(clientId).setRaftGroup(group).setProperties(p)
+        .setRetryPolicy(RetryPolicies.noRetry()).build();
   }
 
   /**
-   * Queues a validated write; completes with the leader's reply once the write is applied at the
-   * leader (the caller waits for this server to apply it too), or with a failure Response:
-   * the leader's refusal, or CONNECTIONLOSS.
+   * Queues a validated write; completes with its reply once applied at the leader (the caller waits
+   * for this server to apply it too), or with the leader's refusal, or CONNECTIONLOSS.
    */
   CompletableFuture<Response> submit(WriteRequest request) {
-    Pending p = new Pending(request, request.getSerializedSize(), new CompletableFuture<>());
+    Pending p = new Pending(request, request.getSerializedSize() + 8, new CompletableFuture<>());
     List<Pending> batch = null;
     synchronized (lock) {
       if (closed) {
         return CompletableFuture.completedFuture(lost("the server is shutting down"));
       }
       waiting.add(p);
-      if (inFlight < batchesInFlight) {
-        inFlight++;
+      if (!sending) {
+        sending = true;
         batch = takeBatch();
       }
     }
     if (batch != null) {
-      send(batch);
+      send(batch, System.nanoTime());
     }
     return p.reply;
   }
@@ -108,85 +110,145 @@ final class WriteForwarder implements AutoCloseable {
     int bytes = 0;
     while (!waiting.isEmpty() && batch.size() < maxOps) {
       Pending next = waiting.peek();
-      if (!batch.isEmpty() && bytes + next.bytes + 8 > maxBytes) {
+      if (!batch.isEmpty() && bytes + next.bytes > maxBytes) {
         break;
       }
       batch.add(waiting.poll());
-      bytes += next.bytes + 8;
+      bytes += next.bytes;
     }
     return batch;
   }
 
-  private void send(List<Pending> batch) {
-    WriteBatch.Builder b = WriteBatch.newBuilder();
-    batch.forEach(p -> b.addRequests(p.request));
-    byte[] bytes = WriteRequest.newBuilder().setBatch(b).build().toByteArray();
-    CompletableFuture<RaftClientReply> sent;
+  private void send(List<Pending> batch, long since) {
+    List<WriteRequest> writes = new ArrayList<>(batch.size());
+    batch.forEach(p -> writes.add(p.request));
+    CompletableFuture<Response> answer;
     try {
-      sent = client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)));
+      answer = stateMachine.isLeaderReady() ? stateMachine.submitWrites(writes) : forward(writes);
     } catch (RuntimeException e) {
-      sent = CompletableFuture.failedFuture(e);
+      answer = CompletableFuture.failedFuture(e);
     }
-    sent.whenComplete((reply, error) -> {
-      try {
-        complete(batch, reply, error);
-      } finally {
-        List<Pending> next = null;
-        synchronized (lock) {
-          if (!waiting.isEmpty() && !closed) {
-            next = takeBatch();
-          } else {
-            inFlight--;
-          }
-        }
-        if (next != null) {
-          send(next);
-        }
+    answer.whenComplete((r, e) -> {
+      Response reply = e == null ? r : failure(e);
+      if (nothingApplied(reply) && System.nanoTime() - since < giveUpNanos && !isClosed()) {
+        // Safe to send again: wait for the election or the leader to be ready.
+        CompletableFuture.runAsync(() -> send(batch, since), retries);
+        return;
+      }
+      complete(batch, reply);
+      List<Pending> next;
+      synchronized (lock) {
+        next = waiting.isEmpty() || closed ? null : takeBatch();
+        sending = next != null;
+      }
+      if (next != null) {
+        send(next, System.nanoTime());
       }
     });
   }
 
-  private static void complete(List<Pending> batch, RaftClientReply reply, Throwable error) {
-    Response failure = null;
-    List<Response> results = null;
-    if (error != null) {
-      failure = lost(rootMessage(error));
-    } else if (!reply.isSuccess()) {
-      Response refused = RejectedRequestException.decode(String.valueOf(reply.getException().getMessage()));
-      failure = refused != null ? refused : lost(rootMessage(reply.getException()));
-    } else {
-      try {
-        Response r = Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
-        if (r.hasBatch() && r.getBatch().getResponsesCount() == batch.size()) {
-          results = r.getBatch().getResponsesList();
-        } else {
-          failure = r.getErr() != Code.OK ? r : Response.newBuilder().setErr(Code.SYSTEMERROR)
-              .setMessage("the leader answered a batch of " + batch.size() + " with "
-                  + (r.hasBatch() ? r.getBatch().getResponsesCount() + " results" : "no batch"))
-              .build();
+  /** Sends the batch to the leader this server knows of, as a request its state machine answers. */
+  private CompletableFuture<Response> forward(List<WriteRequest> writes) {
+    RaftPeer leader = stateMachine.leaderPeer();
+    if (leader == null) {
+      return CompletableFuture.completedFuture(notLeader("no leader known"));
+    }
+    client.getClientRpc().addRaftPeers(List.of(leader));
+    byte[] bytes = ReadRequest.newBuilder().setForward(WriteBatch.newBuilder().addAllRequests(writes))
+        .build().toByteArray();
+    RaftClientRequest request = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(leader.getId())
+        .setGroupId(group.getGroupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes)))
+        // Non-linearizable: the leader's state machine answers at once, without a read index.
+        .setType(RaftClientRequest.readRequestType(true))
+        .build();
+    CompletableFuture<RaftClientReply> sent;
+    try {
+      sent = client.getClientRpc().sendRequestAsyncUnordered(request);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    return sent.handle((reply, error) -> {
+      Throwable failure = error != null ? unwrap(error) : reply.isSuccess() ? null : reply.getException();
+      if (failure == null) {
+        try {
+          return Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return Response.newBuilder().setErr(Code.MARSHALLINGERROR)
+              .setMessage("unreadable reply from the leader: " + e.getMessage()).build();
         }
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        failure = Response.newBuilder().setErr(Code.MARSHALLINGERROR)
-            .setMessage("unreadable reply from the leader: " + e.getMessage()).build();
       }
+      if (error != null) {
+        // Ratis keeps a failed connection closed until told to rebuild it.
+        resetConnection(leader, failure);
+      }
+      if (failure instanceof NotLeaderException || failure instanceof LeaderNotReadyException) {
+        return notLeader(failure.getClass().getSimpleName());
+      }
+      return lost(failure.toString());
+    });
+  }
+
+  private void resetConnection(RaftPeer peer, Throwable failure) {
+    try {
+      client.getClientRpc().handleException(peer.getId(), failure, true);
+    } catch (RuntimeException e) {
+      LOG.debug("Could not reset the connection to {}", peer, e);
     }
-    for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).reply.complete(results != null ? results.get(i) : failure);
+  }
+
+  private static boolean nothingApplied(Response r) {
+    return r.getErr() == Code.CONNECTIONLOSS && r.getMessage().startsWith(KeelStateMachine.NOT_LEADER);
+  }
+
+  private static void complete(List<Pending> batch, Response reply) {
+    if (reply.hasBatch() && reply.getBatch().getResponsesCount() == batch.size()) {
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).reply.complete(reply.getBatch().getResponses(i));
+      }
+      return;
     }
+    Response failure = reply.getErr() != Code.OK ? reply : Response.newBuilder().setErr(Code.SYSTEMERROR)
+        .setMessage("the leader answered a batch of " + batch.size() + " with "
+            + (reply.hasBatch() ? reply.getBatch().getResponsesCount() + " results" : "no batch"))
+        .build();
+    if (nothingApplied(failure)) {
+      failure = lost("no leader within the time allowed");
+    }
+    for (Pending p : batch) {
+      p.reply.complete(failure);
+    }
+  }
+
+  private boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  private static Response notLeader(String why) {
+    return Response.newBuilder().setErr(Code.CONNECTIONLOSS)
+        .setMessage(KeelStateMachine.NOT_LEADER + " (" + why + ")").build();
   }
 
   private static Response lost(String why) {
     return Response.newBuilder().setErr(Code.CONNECTIONLOSS)
-        .setMessage("the write did not reach the leader (" + why + "); its outcome is unknown").build();
+        .setMessage("the write may not have reached the leader (" + why + "); its outcome is unknown").build();
   }
 
-  private static String rootMessage(Throwable t) {
+  private static Response failure(Throwable e) {
+    return lost(unwrap(e).toString());
+  }
+
+  private static Throwable unwrap(Throwable t) {
     Throwable e = t;
-    while ((e instanceof CompletionException || e.getCause() != null && e.getCause() != e)
-        && e.getCause() != null) {
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
       e = e.getCause();
     }
-    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    return e;
   }
 
   @Override

@@ -45,9 +45,10 @@ import java.util.function.Function;
  *                                    existing: this node joins a running cluster (keel cluster add)
  * clientPort=2181                    where this node's session front speaks ZooKeeper's wire
  *                                    protocol to clients (absent: no front)
- * writeBatchMaxOps=1000              most writes a front forwards to the leader in one batch, which
- *                                    becomes one Raft log entry
- * writeBatchesInFlight=2             batches a front has on their way at once; the next one fills
+ * writeBatchMaxOps=1000              most writes a front sends the leader at once (the leader
+ *                                    merges every front's batches: an entry holds up to 4 times this)
+ * writeBatchesInFlight=1             log entries of writes the leader has in flight at once; while
+ *                                    they are, the next one fills (group commit)
  * replicationBatchWaitMs=1           the leader's shortest pause between two sends to one follower
  *                                    (Ratis's appender wait-time.min): longer sends more entries at
  *                                    once (less CPU per write), shorter answers a lone write sooner
@@ -176,7 +177,7 @@ public final class KeelConfig {
     this.snapshotOnStop = booleanValue(scalars, "snapshotOnStop", true);
     this.clientPort = intValue(scalars, "clientPort", 0, 1, 65535);
     this.writeBatchMaxOps = intValue(scalars, "writeBatchMaxOps", 1000, 1, 65535);
-    this.writeBatchesInFlight = intValue(scalars, "writeBatchesInFlight", 2, 1, 64);
+    this.writeBatchesInFlight = intValue(scalars, "writeBatchesInFlight", 1, 1, 64);
     this.replicationBatchWaitMs = intValue(scalars, "replicationBatchWaitMs", 1, 0, 1000);
     String state = scalars.getOrDefault("initialClusterState", "new");
     if (!state.equals("new") && !state.equals("existing")) {

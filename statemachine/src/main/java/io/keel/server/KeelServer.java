@@ -77,7 +77,9 @@ public final class KeelServer implements AutoCloseable {
     KeelStateMachine sm = new KeelStateMachine(new KeelStateMachine.Settings(
         config.maxDataBytes(), maxRequestBytes,
         config.minSessionTimeout(), config.maxSessionTimeout(),
-        config.tickTime(), config.containerCheckIntervalMs(), config.watchHistory()));
+        config.tickTime(), config.containerCheckIntervalMs(), config.watchHistory(),
+        // An entry gathers several fronts' batches.
+        4 * config.writeBatchMaxOps(), config.writeBatchesInFlight()));
     RaftServer server = RaftServer.newBuilder()
         .setServerId(peerId(config.id()))
         .setGroup(startGroup)
@@ -110,7 +112,6 @@ public final class KeelServer implements AutoCloseable {
     return new SessionFront.Settings(c.self().host(), c.clientPort(), c.maxDataBytes(),
         // A frame holds one request: the largest write, with room for its header.
         c.maxRequestBytes() + 1024, c.writeBatchMaxOps(), sm.maxBatchBytes(),
-        c.writeBatchesInFlight(),
         // Well inside the shortest session timeout, so a live session never looks silent.
         Math.max(20, c.minSessionTimeout() / 4),
         10_000, 2_000, 1_000,

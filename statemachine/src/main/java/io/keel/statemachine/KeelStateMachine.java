@@ -83,7 +83,8 @@ public class KeelStateMachine extends BaseStateMachine {
    */
   public record Settings(int maxDataBytes, int maxRequestBytes,
                          int minSessionTimeoutMs, int maxSessionTimeoutMs,
-                         int tickMs, long containerCheckIntervalMs, int watchHistory) {}
+                         int tickMs, long containerCheckIntervalMs, int watchHistory,
+                         int entryMaxOps, int entriesInFlight) {}
 
   /** Most writes in one batch entry. */
   public static final int MAX_BATCH_OPS = Zxids.MAX_BATCH - 1;
@@ -111,6 +112,7 @@ public class KeelStateMachine extends BaseStateMachine {
       new java.util.concurrent.atomic.AtomicInteger();
 
   private final WatchService watches;
+  private final LeaderBatcher batcher;
   /** Told the id of every session whose close or expiry is applied (on the apply thread). */
   private final List<java.util.function.LongConsumer> sessionListeners = new CopyOnWriteArrayList<>();
   /** Told when the tree was replaced by a snapshot (watch state is gone). */
@@ -121,6 +123,8 @@ public class KeelStateMachine extends BaseStateMachine {
     // A session silent here for twice the longest timeout has moved on or expired.
     this.watches = new WatchService("sm", limits.watchHistory(),
         2L * limits.maxSessionTimeoutMs(), this::tree, readers);
+    this.batcher = new LeaderBatcher(this::proposeBatch,
+        Math.min(MAX_BATCH_OPS, limits.entryMaxOps()), maxBatchBytes(), limits.entriesInFlight());
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -487,6 +491,9 @@ public class KeelStateMachine extends BaseStateMachine {
 
   /** Answers a parsed read; the tree checks it (a bad one gets BADARGUMENTS naming the problem). */
   private CompletableFuture<Message> answer(ReadRequest read) {
+    if (read.hasForward()) {
+      return submitWrites(read.getForward().getRequestsList()).thenApply(KeelStateMachine::toMessage);
+    }
     if (read.hasSessionsAlive()) {
       // A front's report: only the leader keeps session clocks.
       boolean leader = housekeeping != null && housekeeping.isLeader();
@@ -549,6 +556,23 @@ public class KeelStateMachine extends BaseStateMachine {
     restartListeners.add(listener);
   }
 
+  /** The leader this server knows of (itself included), or null when it knows none. */
+  public org.apache.ratis.protocol.RaftPeer leaderPeer() {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return null;
+    }
+    try {
+      RaftServer.Division d = server.getDivision(getGroupId());
+      RaftPeerId leader = d.getInfo().getLeaderId();
+      return leader == null ? null : d.getRaftConf().getPeer(leader,
+          org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER,
+          org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   /** True while this server leads and has committed an entry of its term. */
   public boolean isLeaderReady() {
     RaftServer server = getServer().getNow(null);
@@ -600,18 +624,92 @@ public class KeelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderReady() {
     housekeeping.becameLeader();
+    batcher.leading(true);
   }
 
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
     if (!member.getPeerId().equals(newLeader)) {
       housekeeping.lostLeadership();
+      batcher.leading(false);
     }
   }
 
   @Override
   public void notifyNotLeader(Collection<TransactionContext> pending) {
     housekeeping.lostLeadership();
+    batcher.leading(false);
+  }
+
+  /**
+   * The leader's group commit: queues one front's validated writes (in their session order) for
+   * the next log entry, with every other front's; completes with a {@code BatchResult}, one reply
+   * per write, once the entry is applied here. A write the leader's own limits refuse gets its
+   * refusal and the others go on. On a server that is not the leader, or not yet, completes with
+   * CONNECTIONLOSS and {@link #NOT_LEADER}: nothing was applied. A batch that was in an entry
+   * when the leadership went completes with CONNECTIONLOSS, its outcome unknown (never retried).
+   */
+  public CompletableFuture<Response> submitWrites(List<WriteRequest> writes) {
+    List<WriteRequest> valid = new ArrayList<>(writes.size());
+    Response[] refused = new Response[writes.size()];
+    for (int i = 0; i < writes.size(); i++) {
+      WriteRequest w = writes.get(i);
+      Response problem = w.hasBatch()
+          ? rejection(Code.BADARGUMENTS, "", "a batch cannot hold a batch")
+          : check(w, w.getSerializedSize());
+      if (problem != null) {
+        refused[i] = problem;
+      } else {
+        valid.add(w.hasCreateSession() ? negotiateSessionTimeout(w) : w);
+      }
+    }
+    if (valid.size() == writes.size()) {
+      return batcher.submit(valid);
+    }
+    CompletableFuture<Response> rest = valid.isEmpty()
+        ? CompletableFuture.completedFuture(Response.newBuilder()
+            .setBatch(io.keel.proto.BatchResult.getDefaultInstance()).build())
+        : batcher.submit(valid);
+    return rest.thenApply(r -> {
+      if (!r.hasBatch()) {
+        return r;
+      }
+      io.keel.proto.BatchResult.Builder merged = io.keel.proto.BatchResult.newBuilder();
+      int next = 0;
+      for (Response bad : refused) {
+        merged.addResponses(bad != null ? bad : r.getBatch().getResponses(next++));
+      }
+      return r.toBuilder().setBatch(merged).build();
+    });
+  }
+
+  /** Refusal text of a batch sent to a server that does not lead: nothing was applied. */
+  public static final String NOT_LEADER = LeaderBatcher.NOT_LEADER;
+
+  /** Proposes one batch write through the log; completes with its applied reply. */
+  private CompletableFuture<Response> proposeBatch(WriteRequest batch) {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return CompletableFuture.failedFuture(new IOException("server not started"));
+    }
+    try {
+      return server.submitClientRequestAsync(proposal(server, batch)).thenApply(reply -> {
+        if (!reply.isSuccess()) {
+          Response refused = RejectedRequestException.decode(String.valueOf(reply.getException().getMessage()));
+          if (refused != null) {
+            return refused;
+          }
+          throw new CompletionException(reply.getException());
+        }
+        try {
+          return Response.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+        } catch (InvalidProtocolBufferException e) {
+          throw new CompletionException(e);
+        }
+      });
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /**

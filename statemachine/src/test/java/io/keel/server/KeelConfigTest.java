@@ -47,7 +47,7 @@ class KeelConfigTest {
     assertEquals("127.0.0.1:9871", c.self().address());
     assertEquals(0, c.clientPort(), "no session front unless asked for");
     assertEquals(1000, c.writeBatchMaxOps());
-    assertEquals(2, c.writeBatchesInFlight());
+    assertEquals(1, c.writeBatchesInFlight());
     assertEquals(1, c.replicationBatchWaitMs());
   }
 
