@@ -423,8 +423,18 @@ final class Connection extends ChannelInboundHandlerAdapter {
   /** A write's or sync's answer: it is ready once this server has applied it too. */
   private void applied(Call c, Response r) {
     CompletableFuture<Void> here = r.getZxid() > 0 ? front.stateMachine().awaitApplied(r.getZxid())
+        .orTimeout(front.settings().forwardGiveUpMs(), TimeUnit.MILLISECONDS)
         : CompletableFuture.completedFuture(null);
     here.whenComplete((ok, e) -> onLoop(() -> {
+      if (e != null && state == State.OPEN) {
+        // The write is in the log but this server is not applying it: its session must not read
+        // here before seeing it, so the client moves to a server that keeps up.
+        LOG.warn("Closing session 0x{}'s connection from {}: this server has not applied zxid 0x{}"
+                + " within {} ms (it is cut off or far behind)", Long.toHexString(sessionId), remote(),
+            Long.toHexString(r.getZxid()), front.settings().forwardGiveUpMs());
+        close();
+        return;
+      }
       unfinished--;
       c.result = e == null ? r : lost(e);
       c.needSeq = Math.max(0, registry.lastSeqAt(sessionId, c.result.getZxid()));
