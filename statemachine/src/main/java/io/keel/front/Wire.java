@@ -22,7 +22,6 @@ final class Wire {
   static final int NOTIFICATION_XID = -1;
   static final int PING_XID = -2;
   static final int AUTH_XID = -4;
-  static final int SET_WATCHES_XID = -8;
 
   private Wire() {
   }

@@ -503,24 +503,13 @@ public class KeelStateMachine extends BaseStateMachine {
       return CompletableFuture.completedFuture(toMessage(Response.newBuilder()
           .setZxid(tree.lastZxid()).setDone(leader).build()));
     }
-    return localRead(read).thenApply(KeelStateMachine::toMessage);
-  }
-
-  // ------------------------------------------------------------------ the session front's view
-
-  /**
-   * Answers a read from this replica's tree as it stands, with the watch flag honoured and the
-   * session's watch-event position stamped on the reply ({@code watch_stream}, {@code watch_seq}):
-   * what the session front of this server serves its sessions with. Never waits for a zxid; the
-   * caller orders reads after the session's own writes. The future may complete on the apply
-   * thread when the watch registry is catching up with the tree.
-   */
-  public CompletableFuture<Response> localRead(ReadRequest read) {
     if (housekeeping != null) {
       housekeeping.touch(read.getSessionId());
     }
-    return watches.answer(read);
+    return watches.answer(read).thenApply(KeelStateMachine::toMessage);
   }
+
+  // ------------------------------------------------------------------ the session front's view
 
   /**
    * The session was heard from at this server (a ping the front answered itself): it keeps its
@@ -654,9 +643,7 @@ public class KeelStateMachine extends BaseStateMachine {
     Response[] refused = new Response[writes.size()];
     for (int i = 0; i < writes.size(); i++) {
       WriteRequest w = writes.get(i);
-      Response problem = w.hasBatch()
-          ? rejection(Code.BADARGUMENTS, "", "a batch cannot hold a batch")
-          : check(w, w.getSerializedSize());
+      Response problem = check(w, w.getSerializedSize());
       if (problem != null) {
         refused[i] = problem;
       } else {
