@@ -130,7 +130,7 @@ final class WriteForwarder implements AutoCloseable {
     }
     answer.whenComplete((r, e) -> {
       Response reply = e == null ? r : failure(e);
-      if (nothingApplied(reply) && System.nanoTime() - since < giveUpNanos && !isClosed()) {
+      if (reply.getNotApplied() && System.nanoTime() - since < giveUpNanos && !isClosed()) {
         // Safe to send again: wait for the election or the leader to be ready.
         CompletableFuture.runAsync(() -> send(batch, since), retries);
         return;
@@ -200,10 +200,6 @@ final class WriteForwarder implements AutoCloseable {
     }
   }
 
-  private static boolean nothingApplied(Response r) {
-    return r.getErr() == Code.CONNECTIONLOSS && r.getMessage().startsWith(KeelStateMachine.NOT_LEADER);
-  }
-
   private static void complete(List<Pending> batch, Response reply) {
     if (reply.hasBatch() && reply.getBatch().getResponsesCount() == batch.size()) {
       for (int i = 0; i < batch.size(); i++) {
@@ -215,9 +211,6 @@ final class WriteForwarder implements AutoCloseable {
         .setMessage("the leader answered a batch of " + batch.size() + " with "
             + (reply.hasBatch() ? reply.getBatch().getResponsesCount() + " results" : "no batch"))
         .build();
-    if (nothingApplied(failure)) {
-      failure = lost("no leader within the time allowed");
-    }
     for (Pending p : batch) {
       p.reply.complete(failure);
     }
@@ -230,8 +223,8 @@ final class WriteForwarder implements AutoCloseable {
   }
 
   private static Response notLeader(String why) {
-    return Response.newBuilder().setErr(Code.CONNECTIONLOSS)
-        .setMessage(KeelStateMachine.NOT_LEADER + " (" + why + ")").build();
+    return Response.newBuilder().setErr(Code.CONNECTIONLOSS).setNotApplied(true)
+        .setMessage("no leader took the write (" + why + "); nothing was applied").build();
   }
 
   private static Response lost(String why) {

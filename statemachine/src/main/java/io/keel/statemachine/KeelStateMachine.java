@@ -635,7 +635,7 @@ public class KeelStateMachine extends BaseStateMachine {
    * the next log entry, with every other front's; completes with a {@code BatchResult}, one reply
    * per write, once the entry is applied here. A write the leader's own limits refuse gets its
    * refusal and the others go on. On a server that is not the leader, or not yet, completes with
-   * CONNECTIONLOSS and {@link #NOT_LEADER}: nothing was applied. A batch that was in an entry
+   * CONNECTIONLOSS and {@code not_applied} set: nothing was applied. A batch that was in an entry
    * when the leadership went completes with CONNECTIONLOSS, its outcome unknown (never retried).
    */
   public CompletableFuture<Response> submitWrites(List<WriteRequest> writes) {
@@ -669,9 +669,6 @@ public class KeelStateMachine extends BaseStateMachine {
       return r.toBuilder().setBatch(merged).build();
     });
   }
-
-  /** Refusal text of a batch sent to a server that does not lead: nothing was applied. */
-  public static final String NOT_LEADER = LeaderBatcher.NOT_LEADER;
 
   /** Proposes one batch write through the log; completes with its applied reply. */
   private CompletableFuture<Response> proposeBatch(WriteRequest batch) {

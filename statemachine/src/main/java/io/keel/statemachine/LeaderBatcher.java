@@ -20,14 +20,11 @@ import java.util.function.Function;
  * <p>At most once: a batch taken into an entry is never resubmitted. If the entry fails (this
  * server lost the leadership before it committed), its batches fail with CONNECTIONLOSS, the
  * outcome unknown, as ZooKeeper's followers fail their requests when the leader goes. Batches not
- * yet in an entry fail with {@link #NOT_LEADER}, which the sender may safely retry elsewhere.
+ * yet in an entry fail with {@code not_applied} set: the sender may safely send them again.
  *
  * <p>Thread-safe; replies complete on Ratis's threads.
  */
 final class LeaderBatcher {
-  /** Message of a refusal that guarantees nothing was applied: the batch may go to the leader. */
-  static final String NOT_LEADER = "not the leader: nothing applied";
-
   private record Part(List<WriteRequest> writes, int bytes, CompletableFuture<Response> reply) {
   }
 
@@ -51,7 +48,7 @@ final class LeaderBatcher {
     this.entriesInFlight = entriesInFlight;
   }
 
-  /** This server now leads, or no longer does (queued batches then fail with NOT_LEADER). */
+  /** This server now leads, or no longer does (queued batches then fail, not applied). */
   void leading(boolean now) {
     List<Part> dropped = List.of();
     synchronized (lock) {
@@ -156,6 +153,7 @@ final class LeaderBatcher {
   }
 
   private static Response notLeader() {
-    return Response.newBuilder().setErr(Code.CONNECTIONLOSS).setMessage(NOT_LEADER).build();
+    return Response.newBuilder().setErr(Code.CONNECTIONLOSS).setNotApplied(true)
+        .setMessage("this server does not lead (or not yet); nothing was applied").build();
   }
 }
