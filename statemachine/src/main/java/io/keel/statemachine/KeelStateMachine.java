@@ -320,9 +320,12 @@ public class KeelStateMachine extends BaseStateMachine {
     ByteString content = request.getMessage().getContent();
     Response problem;
     WriteRequest write = null;
+    // The leader's own batches were checked and negotiated write by write in submitWrites.
+    boolean ours = request.getClientId().equals(proposer);
     try {
       write = WriteRequest.parseFrom(content.asReadOnlyByteBuffer());
-      problem = write.hasBatch() ? checkBatch(write.getBatch(), content.size()) : check(write, content.size());
+      problem = write.hasBatch() ? checkBatch(write.getBatch(), content.size(), !ours)
+          : check(write, content.size());
     } catch (InvalidProtocolBufferException e) {
       problem = rejection(Code.MARSHALLINGERROR, "",
           "malformed write request (" + content.size() + " bytes): " + e.getMessage());
@@ -336,7 +339,7 @@ public class KeelStateMachine extends BaseStateMachine {
     if (write.hasBatch()) {
       for (WriteRequest op : write.getBatch().getRequestsList()) {
         touch(op);
-        txn.addBatch(op.hasCreateSession() ? negotiateSessionTimeout(op) : op);
+        txn.addBatch(op.hasCreateSession() && !ours ? negotiateSessionTimeout(op) : op);
       }
     } else {
       touch(write);
@@ -357,10 +360,10 @@ public class KeelStateMachine extends BaseStateMachine {
   }
 
   /**
-   * A front validates every write before it batches them, so a bad op here is a bug or a server
-   * with other limits: the whole batch is refused, and each of its writers gets the reason.
+   * A batch from anyone but this leader's own group commit (which checked every write itself) is
+   * checked write by write; a bad one refuses the whole batch, and each writer gets the reason.
    */
-  private Response checkBatch(io.keel.proto.WriteBatch batch, int size) {
+  private Response checkBatch(io.keel.proto.WriteBatch batch, int size, boolean eachWrite) {
     int ops = batch.getRequestsCount();
     if (ops == 0 || ops > MAX_BATCH_OPS) {
       return rejection(Code.BADARGUMENTS, "", "a batch holds 1 to " + MAX_BATCH_OPS
@@ -370,10 +373,12 @@ public class KeelStateMachine extends BaseStateMachine {
       return rejection(Code.BADARGUMENTS, "", "batch of " + size + " bytes exceeds the limit of "
           + maxBatchBytes() + " bytes");
     }
-    for (WriteRequest op : batch.getRequestsList()) {
-      Response problem = check(op, op.getSerializedSize());
-      if (problem != null) {
-        return problem;
+    if (eachWrite) {
+      for (WriteRequest op : batch.getRequestsList()) {
+        Response problem = check(op, op.getSerializedSize());
+        if (problem != null) {
+          return problem;
+        }
       }
     }
     return null;
@@ -414,13 +419,15 @@ public class KeelStateMachine extends BaseStateMachine {
         }
         io.keel.proto.BatchResult.Builder results = io.keel.proto.BatchResult.newBuilder();
         for (int i = 0; i < txn.getBatchCount(); i++) {
-          Txn one = Txn.newBuilder().setTime(txn.getTime()).setRequest(txn.getBatch(i)).build();
-          results.addResponses(applyOne(index, Zxids.of(index, i), one));
+          long zxid = Zxids.of(index, i);
+          WriteRequest write = txn.getBatch(i);
+          results.addResponses(fired(index, zxid, write, tree.applyWithEvents(zxid, txn.getTime(), write)));
         }
         response = Response.newBuilder().setZxid(Zxids.of(index, txn.getBatchCount() - 1))
             .setBatch(results).build();
       } else {
-        response = applyOne(index, Zxids.first(index), txn);
+        long zxid = Zxids.first(index);
+        response = fired(index, zxid, txn.getRequest(), tree.applyWithEvents(zxid, txn));
       }
     } catch (InvalidProtocolBufferException e) {
       // The leader validated this entry, so this is an entry from a different Keel version or a
@@ -438,9 +445,8 @@ public class KeelStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(toMessage(response));
   }
 
-  /** Applies one write of entry {@code index} at {@code zxid}, then fires its watches. */
-  private Response applyOne(long index, long zxid, Txn txn) {
-    io.keel.tree.Applied applied = tree.applyWithEvents(zxid, txn);
+  /** After one write of entry {@code index} was applied at {@code zxid}: fires its watches. */
+  private Response fired(long index, long zxid, WriteRequest write, io.keel.tree.Applied applied) {
     Response response = applied.response();
     if (response.getErr() == Code.SYSTEMERROR || response.getErr() == Code.RUNTIMEINCONSISTENCY) {
       // The tree rolled the write back (or refused a replayed one); every replica does the same,
@@ -449,9 +455,9 @@ public class KeelStateMachine extends BaseStateMachine {
           getId(), Long.toHexString(zxid), index, response.getErr(), response.getMessage());
     }
     watches.applied(zxid, applied.events());
-    if (txn.getRequest().hasCloseSession() && response.getErr() == Code.OK) {
+    if (write.hasCloseSession() && response.getErr() == Code.OK) {
       // After the write's events: the ephemerals it deleted fire other sessions' watches.
-      long session = txn.getRequest().getCloseSession().getSessionId();
+      long session = write.getCloseSession().getSessionId();
       watches.sessionClosed(session);
       sessionListeners.forEach(l -> l.accept(session));
     }

@@ -110,12 +110,44 @@ public final class DataTree {
     }
   }
 
-  private Response applyLocked(long zxid, Txn txn, List<TreeEvent> events) {
+  /**
+   * One write of an entry's batch at its own {@code zxid}, with the entry's {@code time}: the
+   * same as {@link #applyWithEvents(long, Txn)} with a Txn of that time and request, without
+   * building one per write.
+   */
+  public Applied applyWithEvents(long zxid, long time, WriteRequest request) {
+    List<TreeEvent> events = new ArrayList<>();
+    lock.writeLock().lock();
+    try {
+      Response stale = refuseStale(zxid);
+      if (stale != null) {
+        return new Applied(stale, events);
+      }
+      lastZxid = zxid;
+      lastTime = Math.max(lastTime, time);
+      Response reply = request == null
+          ? Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build()
+          : executeLocked(zxid, lastTime, request, events);
+      return new Applied(reply, events);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private Response refuseStale(long zxid) {
     if (zxid <= lastZxid) {
       return Response.newBuilder().setZxid(zxid).setErr(Code.RUNTIMEINCONSISTENCY)
           .setMessage("entry zxid " + zxid + " is not after the last applied zxid " + lastZxid
               + "; nothing applied")
           .build();
+    }
+    return null;
+  }
+
+  private Response applyLocked(long zxid, Txn txn, List<TreeEvent> events) {
+    Response stale = refuseStale(zxid);
+    if (stale != null) {
+      return stale;
     }
     lastZxid = zxid;
     if (txn == null) {
@@ -126,7 +158,10 @@ public final class DataTree {
     if (!txn.hasRequest()) {
       return Response.newBuilder().setZxid(zxid).setErr(Code.BADARGUMENTS).setMessage("log entry has no request").build();
     }
-    WriteRequest request = txn.getRequest();
+    return executeLocked(zxid, time, txn.getRequest(), events);
+  }
+
+  private Response executeLocked(long zxid, long time, WriteRequest request, List<TreeEvent> events) {
     // The leader validated this already; apply trusts nothing it reads from the log.
     // No size limit here: replicas may be configured differently.
     Response invalid = RequestValidator.validate(request, Integer.MAX_VALUE);
