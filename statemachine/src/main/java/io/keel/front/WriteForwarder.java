@@ -5,9 +5,9 @@ import io.keel.proto.ReadRequest;
 import io.keel.proto.Response;
 import io.keel.proto.WriteBatch;
 import io.keel.proto.WriteRequest;
+import io.keel.statemachine.BatchQueue;
 import io.keel.statemachine.KeelStateMachine;
 import java.io.IOException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -58,20 +58,17 @@ final class WriteForwarder implements AutoCloseable {
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Executor retries;
-  private final int maxOps;
-  private final int maxBytes;
   private final long giveUpNanos;
   private final Object lock = new Object();
-  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
-  private boolean sending;
+  /** One batch at a time: that keeps a session's writes in order through leader changes. */
+  private final BatchQueue<Pending> queue;
   private boolean closed;
 
   WriteForwarder(KeelStateMachine stateMachine, RaftGroup group, int maxOps, int maxBytes,
                  int giveUpMs, int rpcTimeoutMs) {
     this.stateMachine = stateMachine;
     this.group = group;
-    this.maxOps = maxOps;
-    this.maxBytes = maxBytes;
+    this.queue = new BatchQueue<>(maxOps, maxBytes, 1, p -> 1, Pending::bytes);
     this.giveUpNanos = TimeUnit.MILLISECONDS.toNanos(giveUpMs);
     this.retries = CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS);
     RaftProperties p = new RaftProperties();
@@ -92,31 +89,12 @@ final class WriteForwarder implements AutoCloseable {
       if (closed) {
         return CompletableFuture.completedFuture(lost("the server is shutting down"));
       }
-      waiting.add(p);
-      if (!sending) {
-        sending = true;
-        batch = takeBatch();
-      }
+      batch = queue.add(p);
     }
     if (batch != null) {
       send(batch, System.nanoTime());
     }
     return p.reply;
-  }
-
-  /** Under the lock: the next batch, at least one write. */
-  private List<Pending> takeBatch() {
-    List<Pending> batch = new ArrayList<>();
-    int bytes = 0;
-    while (!waiting.isEmpty() && batch.size() < maxOps) {
-      Pending next = waiting.peek();
-      if (!batch.isEmpty() && bytes + next.bytes > maxBytes) {
-        break;
-      }
-      batch.add(waiting.poll());
-      bytes += next.bytes;
-    }
-    return batch;
   }
 
   private void send(List<Pending> batch, long since) {
@@ -138,8 +116,7 @@ final class WriteForwarder implements AutoCloseable {
       complete(batch, reply);
       List<Pending> next;
       synchronized (lock) {
-        next = waiting.isEmpty() || closed ? null : takeBatch();
-        sending = next != null;
+        next = queue.done(!closed);
       }
       if (next != null) {
         send(next, System.nanoTime());
@@ -249,8 +226,7 @@ final class WriteForwarder implements AutoCloseable {
     List<Pending> dropped;
     synchronized (lock) {
       closed = true;
-      dropped = new ArrayList<>(waiting);
-      waiting.clear();
+      dropped = queue.drain();
     }
     dropped.forEach(p -> p.reply.complete(lost("the server is shutting down")));
     try {

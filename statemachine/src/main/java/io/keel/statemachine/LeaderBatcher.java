@@ -5,7 +5,6 @@ import io.keel.proto.Code;
 import io.keel.proto.Response;
 import io.keel.proto.WriteBatch;
 import io.keel.proto.WriteRequest;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -29,12 +28,8 @@ final class LeaderBatcher {
   }
 
   private final Function<WriteRequest, CompletableFuture<Response>> submit;
-  private final int maxOps;
-  private final int maxBytes;
-  private final int entriesInFlight;
   private final Object lock = new Object();
-  private final ArrayDeque<Part> waiting = new ArrayDeque<>();
-  private int inFlight;
+  private final BatchQueue<Part> queue;
   private boolean leading;
 
   /**
@@ -43,9 +38,7 @@ final class LeaderBatcher {
   LeaderBatcher(Function<WriteRequest, CompletableFuture<Response>> submit, int maxOps, int maxBytes,
                 int entriesInFlight) {
     this.submit = submit;
-    this.maxOps = maxOps;
-    this.maxBytes = maxBytes;
-    this.entriesInFlight = entriesInFlight;
+    this.queue = new BatchQueue<>(maxOps, maxBytes, entriesInFlight, p -> p.writes.size(), Part::bytes);
   }
 
   /** This server now leads, or no longer does (queued batches then fail, not applied). */
@@ -54,8 +47,7 @@ final class LeaderBatcher {
     synchronized (lock) {
       leading = now;
       if (!now) {
-        dropped = new ArrayList<>(waiting);
-        waiting.clear();
+        dropped = queue.drain();
       }
     }
     dropped.forEach(p -> p.reply.complete(notLeader()));
@@ -76,33 +68,12 @@ final class LeaderBatcher {
       if (!leading) {
         return CompletableFuture.completedFuture(notLeader());
       }
-      waiting.add(part);
-      if (inFlight < entriesInFlight) {
-        inFlight++;
-        entry = takeEntry();
-      }
+      entry = queue.add(part);
     }
     if (entry != null) {
       propose(entry);
     }
     return part.reply;
-  }
-
-  /** Under the lock: the waiting batches that fit one entry, at least one. */
-  private List<Part> takeEntry() {
-    List<Part> entry = new ArrayList<>();
-    int ops = 0;
-    int bytes = 0;
-    while (!waiting.isEmpty()) {
-      Part next = waiting.peek();
-      if (!entry.isEmpty() && (ops + next.writes.size() > maxOps || bytes + next.bytes > maxBytes)) {
-        break;
-      }
-      entry.add(waiting.poll());
-      ops += next.writes.size();
-      bytes += next.bytes;
-    }
-    return entry;
   }
 
   private void propose(List<Part> entry) {
@@ -118,13 +89,9 @@ final class LeaderBatcher {
       try {
         split(entry, reply, error);
       } finally {
-        List<Part> next = null;
+        List<Part> next;
         synchronized (lock) {
-          if (leading && !waiting.isEmpty()) {
-            next = takeEntry();
-          } else {
-            inFlight--;
-          }
+          next = queue.done(leading);
         }
         if (next != null) {
           propose(next);
