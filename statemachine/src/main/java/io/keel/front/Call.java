@@ -38,8 +38,8 @@ final class Call {
   WatchKind watchKind;
   /** Per-op ZooKeeper types of a multi, for the shape of its results. */
   int[] multiOps;
-  /** addWatch, removeWatches, checkWatches, setWatches: what to do (see Connection). */
-  Object watchOp;
+  /** addWatch, removeWatches, checkWatches, setWatches: the request record (see Connection). */
+  org.apache.jute.Record watchOp;
 
   /** The answer; set once the call is ready. */
   Response result;

@@ -511,7 +511,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
   private Response watchChange(Call c, long zxid) {
     Response.Builder ok = Response.newBuilder().setZxid(zxid);
-    Record op = (Record) c.watchOp;
+    Record op = c.watchOp;
     if (op instanceof SetWatches sw) {
       restore(sw.getRelativeZxid(), sw.getDataWatches(), sw.getExistWatches(), sw.getChildWatches(),
           List.of(), List.of());

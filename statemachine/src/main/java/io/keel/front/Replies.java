@@ -39,7 +39,7 @@ final class Replies {
   /** The header's error code: a multi reports its per-op failures in its body, as ZooKeeper does. */
   static int err(Call c) {
     Response r = c.result;
-    if ((c.opCode == OpCodes.MULTI) && r.hasMulti()) {
+    if (c.opCode == OpCodes.MULTI && r.hasMulti()) {
       return 0;
     }
     if (c.opCode == OpCodes.MULTI_READ && c.results != null) {

@@ -160,9 +160,7 @@ final class Requests {
       problem = RequestValidator.validate(request, maxDataBytes);
     }
     if (problem != null) {
-      Call c = Call.done(xid, type, problem);
-      c.multiOps = request.hasMulti() ? new int[request.getMulti().getOpsCount()] : null;
-      return c;
+      return Call.done(xid, type, problem);
     }
     Call c = new Call(xid, type, Call.Kind.WRITE);
     c.write = request;
